@@ -1,0 +1,101 @@
+# Copyright (c) dockerwin.registry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The registry's config.yml for distribution v2 and v3, rendered from role variables."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import re
+
+import yaml
+
+VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:[-+.].*)?$")
+SUPPORTED_MAJORS = (2, 3)
+
+# Where the official Linux images keep their config; the role mounts its config folder there.
+LINUX_CONFIG_DIRS = {2: "/etc/docker/registry", 3: "/etc/distribution"}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+def major_version(version):
+    """2 or 3 from a distribution version such as 2.8.3, v3.0.0 or 3.0.0-rc.1."""
+    match = VERSION_RE.match(str(version).strip())
+    if not match or int(match.group(1)) not in SUPPORTED_MAJORS:
+        raise ConfigError(
+            "windows_registry_version=%r is not a distribution release this collection knows: "
+            "use a full version such as 2.8.3 or 3.0.0 (majors %s)." % (version, ", ".join(map(str, SUPPORTED_MAJORS)))
+        )
+    return int(match.group(1))
+
+
+def deep_merge(base, extra):
+    """`extra` over `base`, recursively for mappings; lists and scalars replace, None removes the key."""
+    merged = copy.deepcopy(base)
+    for key, value in (extra or {}).items():
+        if value is None:
+            merged.pop(key, None)
+        elif isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
+
+
+def build_config(version, data_dir, delete_enabled=False, extra=None):
+    """The configuration mapping for `version`, with `extra` deep-merged over it.
+
+    Both majors read `version: 0.1`. v3 adds `storage.tag.concurrencylimit`; v2 would take an
+    unknown `storage` key for a second storage driver and refuse to start, so v2 never gets it.
+    """
+    major = major_version(version)
+    storage = {
+        "cache": {"blobdescriptor": "inmemory"},
+        "filesystem": {"rootdirectory": str(data_dir)},
+        "delete": {"enabled": bool(delete_enabled)},
+    }
+    if major >= 3:
+        storage["tag"] = {"concurrencylimit": 8}
+    config = {
+        "version": 0.1,
+        "log": {"fields": {"service": "registry"}},
+        "storage": storage,
+        "http": {"addr": ":5000", "headers": {"X-Content-Type-Options": ["nosniff"]}},
+        "health": {"storagedriver": {"enabled": True, "interval": "10s", "threshold": 3}},
+    }
+    merged = plain(deep_merge(config, extra))
+    drivers = [k for k in merged["storage"] if k not in ("cache", "delete", "maintenance", "redirect", "tag")]
+    if len(drivers) != 1:
+        raise ConfigError(
+            "windows_registry_config_extra.storage leaves %d storage drivers (%s) but the registry takes exactly one: "
+            "to replace the default, set storage.filesystem to null in windows_registry_config_extra." % (len(drivers), ", ".join(drivers) or "none")
+        )
+    return merged
+
+
+def plain(value):
+    """Plain Python types (Ansible hands over tagged str/dict subclasses that YAML cannot represent)."""
+    if isinstance(value, dict):
+        return {str(k): plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v) for v in value]
+    if isinstance(value, bool) or value is None:
+        return value
+    for kind in (int, float, str):
+        if isinstance(value, kind):
+            return kind(value)
+    return str(value)
+
+
+def render(config):
+    """Stable YAML text: the same mapping always gives the same bytes, so the digest is stable."""
+    return "# Managed by Ansible (dockerwin.registry); local edits are overwritten.\n" + yaml.safe_dump(
+        config, default_flow_style=False, sort_keys=True, width=1000
+    )
+
+
+def digest(text):
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()

@@ -1,0 +1,174 @@
+# Copyright (c) dockerwin.registry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One facade over the stock modules that the action plugins drive on a target.
+
+Windows targets (PowerShell shell) get ansible.windows modules, everything else ansible.builtin ones.
+This file is the only place where the two paths differ in module names and path flavour, so the
+Linux end-to-end tests exercise the same logic that runs on Windows.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import json
+import ntpath
+import posixpath
+
+from ansible.errors import AnsibleActionFail
+
+WINDOWS_MODULES = {
+    "command": "ansible.windows.win_command",
+    "file": "ansible.windows.win_file",
+    "copy": "ansible.windows.win_copy",
+    "slurp": "ansible.builtin.slurp",
+    "tempfile": "ansible.windows.win_tempfile",
+}
+POSIX_MODULES = {
+    "command": "ansible.builtin.command",
+    "file": "ansible.builtin.file",
+    "copy": "ansible.builtin.copy",
+    "slurp": "ansible.builtin.slurp",
+    "tempfile": "ansible.builtin.tempfile",
+}
+
+
+class Target:
+    """The host an action plugin works on, seen through stock modules."""
+
+    def __init__(self, action, task_vars, docker_cli="docker"):
+        self._action = action
+        self._task_vars = task_vars
+        self.windows = getattr(action._connection._shell, "SHELL_FAMILY", "") == "powershell"
+        self.modules = WINDOWS_MODULES if self.windows else POSIX_MODULES
+        self.path = ntpath if self.windows else posixpath
+        self.docker_cli = docker_cli
+        self.check_mode = bool(action._task.check_mode)
+
+    # -- plumbing -----------------------------------------------------------------------------
+    @contextlib.contextmanager
+    def _real_run(self):
+        """Run a read-only call for real even in check mode (inspect, ldd, stat)."""
+        task = self._action._task
+        saved = task.check_mode
+        task.check_mode = False
+        try:
+            yield
+        finally:
+            task.check_mode = saved
+
+    def module(self, kind, args, read_only=False):
+        """Execute the stock module for `kind` (command, file, copy, slurp) with `args`."""
+        name = self.modules[kind]
+        if read_only:
+            with self._real_run():
+                return self._action._execute_module(module_name=name, module_args=args, task_vars=self._task_vars)
+        return self._action._execute_module(module_name=name, module_args=args, task_vars=self._task_vars)
+
+    def action(self, kind, args):
+        """Run the stock *action* plugin for `kind` (copy/win_copy transfer files from the controller)."""
+        name = self.modules[kind]
+        task = self._action._task.copy()
+        task.args = args
+        plugin = self._action._shared_loader_obj.action_loader.get(
+            name,
+            task=task,
+            connection=self._action._connection,
+            play_context=self._action._play_context,
+            loader=self._action._loader,
+            templar=self._action._templar,
+            shared_loader_obj=self._action._shared_loader_obj,
+        )
+        return plugin.run(task_vars=self._task_vars)
+
+    # -- commands -----------------------------------------------------------------------------
+    def run(self, argv, read_only=False, stdin=None):
+        """Run an argv list (never a shell string); returns the module result, rc included."""
+        args = {"argv": [str(a) for a in argv]}
+        if stdin is not None:
+            args["stdin"] = stdin
+            if not self.windows:
+                args["stdin_add_newline"] = False
+        result = self.module("command", args, read_only=read_only)
+        result.setdefault("rc", 1 if result.get("failed") else 0)
+        return result
+
+    def docker(self, *args, read_only=False, stdin=None):
+        return self.run([self.docker_cli, *args], read_only=read_only, stdin=stdin)
+
+    def docker_checked(self, *args, what, read_only=False):
+        """Run a docker command that must succeed; fail the task with Docker's own words otherwise."""
+        result = self.docker(*args, read_only=read_only)
+        if result["rc"] != 0:
+            raise AnsibleActionFail(
+                "%s failed (rc=%s): %s" % (what, result["rc"], command_error(result)),
+                result={"cmd": result.get("cmd"), "stderr": result.get("stderr", "")},
+            )
+        return result
+
+    def docker_json(self, *args):
+        """`docker ... inspect` style call: parsed JSON list, or None when the object does not exist."""
+        result = self.docker(*args, read_only=True)
+        if result["rc"] != 0:
+            error = command_error(result)
+            if "no such" in error.lower() or "not found" in error.lower():
+                return None
+            raise AnsibleActionFail("docker %s failed: %s" % (" ".join(args[:2]), error))
+        try:
+            return json.loads(result.get("stdout") or "null")
+        except ValueError as exc:
+            raise AnsibleActionFail("docker %s printed no JSON: %s" % (" ".join(args[:2]), exc)) from exc
+
+    # -- files --------------------------------------------------------------------------------
+    def ensure_dir(self, path):
+        return self.module("file", {"path": path, "state": "directory"})
+
+    def write_file(self, path, content, mode=None, backup=False):
+        """Write text content atomically through copy/win_copy (they handle check mode and diff)."""
+        args = {"content": content, "dest": path}
+        if backup:
+            args["backup"] = True
+        if mode and not self.windows:
+            args["mode"] = mode
+        return self.action("copy", args)
+
+    def upload(self, src, dest, mode=None):
+        """Copy a controller file to the target (mode applies on POSIX targets only)."""
+        args = {"src": src, "dest": dest}
+        if mode and not self.windows:
+            args["mode"] = mode
+        return self.action("copy", args)
+
+    def read_file(self, path):
+        """File content as bytes, or None when absent. Never printed: the slurp result stays here."""
+        with self._real_run():
+            result = self._action._execute_module(
+                module_name=self.modules["slurp"], module_args={"src": path}, task_vars=self._task_vars
+            )
+        if result.get("failed"):
+            if "not found" in result.get("msg", "").lower() or "no such file" in result.get("msg", "").lower():
+                return None
+            raise AnsibleActionFail("could not read %s: %s" % (path, result.get("msg")))
+        return base64.b64decode(result["content"])
+
+    def work_dir(self):
+        """A fresh folder on the target for build contexts and archives; remove it with remove().
+
+        Not the connection's own tmp folder: the copy actions used on the way remove that one.
+        """
+        result = self.module("tempfile", {"state": "directory", "prefix": "dockerwin-registry-"})
+        if result.get("failed"):
+            raise AnsibleActionFail("could not make a work folder on the target: %s" % result.get("msg"))
+        return result["path"]
+
+    def remove(self, path):
+        return self.module("file", {"path": path, "state": "absent"})
+
+
+def command_error(result):
+    """The most useful line(s) a failed command left: stderr, then stdout, then msg."""
+    for key in ("stderr", "stdout", "msg"):
+        text = (result.get(key) or "").strip()
+        if text:
+            return text
+    return "no output"
