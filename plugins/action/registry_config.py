@@ -18,7 +18,10 @@ ARGUMENT_SPEC = {
     "storage_delete": {"type": "bool", "default": False},
     "extra": {"type": "dict", "default": {}},
 }
-CONFIG_FILE = "config.yml"
+# Each configuration gets its own file (config-<digest>.yml): the running container keeps reading its
+# own file until a new container has started with the new one, so a failed replacement that restores
+# the old container also finds the old configuration in place.
+CONFIG_FILE = "config-%s.yml"
 
 
 class ActionModule(ActionBase):
@@ -36,8 +39,10 @@ class ActionModule(ActionBase):
         if args["data_dir"] == args["config_dir"]:
             raise AnsibleActionFail("data_dir and config_dir are both %r: the config folder must be its own folder" % args["data_dir"])
         text = _config.render(config)
+        digest = _config.digest(text)
         target = Target(self, task_vars)
-        path = target.path.join(args["config_dir"], CONFIG_FILE)
+        name = CONFIG_FILE % digest[:12]
+        path = target.path.join(args["config_dir"], name)
         try:
             steps = [target.ensure_dir(args["data_dir"]), target.ensure_dir(args["config_dir"]), target.write_file(path, text)]
         finally:
@@ -48,7 +53,8 @@ class ActionModule(ActionBase):
         result.update(
             changed=any(step.get("changed") for step in steps),
             path=path,
-            digest=_config.digest(text),
+            file=name,
+            digest=digest,
             major_version=_config.major_version(args["version"]),
             config=config,
         )

@@ -43,6 +43,7 @@ ARGUMENT_SPEC = {
     "user": {"type": "str", "default": ""},
     "docker_cli": {"type": "str", "default": "docker"},
     "start_grace": {"type": "float", "default": 2.0},
+    "prune_replaced_config": {"type": "bool", "default": False},
 }
 REQUIRED_IF = [("state", "started", ["image"]), ("state", "stopped", ["image"])]
 
@@ -168,6 +169,8 @@ class _Container:
         if error is None:
             if current:
                 docker("container", "rm", "--force", self.previous, what="removing the replaced container")
+                if self.args["prune_replaced_config"]:
+                    self.prune_config(current, spec)
             return
         # Roll back: the old container comes back as it was, the new one goes.
         if self.inspect(self.name):
@@ -179,6 +182,16 @@ class _Container:
                 self.target.docker("container", "start", self.name)
             message += " The previous container %s was restored." % self.name
         raise AnsibleActionFail(message, result={"cmd": argv})
+
+    def prune_config(self, replaced, spec):
+        """Remove the host file of the replaced container's config (its command's first argument) when it
+        lives in a mounted folder and the new container does not use it."""
+        old_cmd = ((replaced.get("Config") or {}).get("Cmd") or [None])[0]
+        if not old_cmd or old_cmd in spec.command:
+            return
+        host_file = C.host_path(old_cmd, replaced.get("Mounts") or [], self.windows)
+        if host_file:
+            self.target.remove(host_file)
 
     def wait_running(self):
         """None when the new container keeps running for start_grace seconds, else Docker's account of why not."""

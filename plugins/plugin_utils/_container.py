@@ -142,6 +142,21 @@ def differences(desired, actual):
     return [key for key in desired if desired[key] != actual.get(key)]
 
 
+def host_path(container_path, mounts, windows):
+    """The host path behind a path inside the container, through its bind mounts; None when not mounted."""
+    flavour = ntpath if windows else posixpath
+    wanted = _norm_path(container_path, windows)
+    for mount in mounts:
+        if mount.get("Type") != "bind":
+            continue
+        dest = _norm_path(mount.get("Destination", ""), windows)
+        if wanted.startswith(dest + ("\\" if windows else "/")):
+            rest = container_path.replace("/", "\\") if windows else container_path
+            rest = rest[len(dest) + 1:]
+            return flavour.join(mount.get("Source", ""), rest)
+    return None
+
+
 def run_status(inspect):
     state = (inspect or {}).get("State") or {}
     if state.get("Restarting"):
