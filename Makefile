@@ -110,20 +110,26 @@ lint-changelog: $(VENV)/.stamp
 
 # ansible-test wants the collection under .../ansible_collections/<namespace>/<name> and its
 # dependencies beside it: sanity runs on the built artifact unpacked there (exactly what users get),
-# with links to the dependencies bundled in .venv. ansible-test makes its own virtual environments for
+# with links to the dependencies bundled in .venv. The copy gets a git repository of its own: ansible-test
+# lists the files with git from the nearest .git upwards, which would otherwise be this checkout's, where
+# build/ is ignored (and nothing would be tested). ansible-test makes its own virtual environments for
 # the sanity tools; the shared helper lets it bootstrap pip without a download from GitHub.
 sanity: $(ARTIFACT)
 	$(SHARED)/tools/ansible-test-offline $(CURDIR)/$(VENV)/bin/python
 	rm -rf build/ansible_collections
 	mkdir -p $(SANITY_ROOT)
 	tar -xzf $(ARTIFACT) -C $(SANITY_ROOT)
+	git init -q $(SANITY_ROOT)
 	for ns in $$(ls $(VENV_SITE)/ansible_collections); do \
 	  [ "$$ns" = "$(NAMESPACE)" ] || ln -s $(VENV_SITE)/ansible_collections/$$ns build/ansible_collections/$$ns; done
 	cd $(SANITY_ROOT) && env -u ANSIBLE_CONFIG $(RUN) ansible-test sanity --python $(PY_VER) --color no
 
+# galaxy-importer checks the artifact as Galaxy would (metadata, READMEs, docs, ansible-lint); what it
+# only warns about Galaxy shows to users, so warnings fail here too.
 importer: $(ARTIFACT)
 	cd build && env GALAXY_IMPORTER_CONFIG=$(CURDIR)/.ci/galaxy-importer.cfg $(RUN) \
-	  python -m galaxy_importer.main $(notdir $(ARTIFACT))
+	  python -m galaxy_importer.main $(notdir $(ARTIFACT)) 2>&1 | tee importer.log
+	! grep -E '^(WARNING|ERROR)' build/importer.log
 
 # ---------------------------------------------------------------------------------------------------
 unit: $(VENV)/.stamp
