@@ -1,0 +1,53 @@
+# Copyright (c) dockerwin.registry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+# SPDX-License-Identifier: GPL-3.0-or-later
+
+from __future__ import annotations
+
+
+class ModuleDocFragment:
+    # Options of plugins/module_utils/_registry_client.py registry_argument_spec().
+    DOCUMENTATION = r"""
+options:
+  url:
+    description:
+      - Base URL of the registry, V(http://host:port) or V(https://host:port), without a path.
+      - The host is also the name checked in the registry's TLS certificate; see O(connect_address) to reach
+        the registry at another address.
+    type: str
+    required: true
+  url_username:
+    description:
+      - User name for the registry's basic authentication (htpasswd).
+      - Sent only when the registry asks for it (HTTP 401 with a C(Basic) challenge).
+    type: str
+  url_password:
+    description:
+      - Password of O(url_username).
+    type: str
+  ca_path:
+    description:
+      - PEM file of the CA certificate(s) that signed the registry's certificate.
+      - When not set, the system's trusted CAs are used.
+    type: path
+  validate_certs:
+    description:
+      - Whether to check the registry's TLS certificate (CA and name).
+      - Set to V(false) only for tests or when O(ca_path) cannot be given.
+    type: bool
+    default: true
+  timeout:
+    description:
+      - Seconds to wait for each connection and answer.
+    type: int
+    default: 10
+  connect_address:
+    description:
+      - Connect to this address instead of resolving the host of O(url), like C(curl --connect-to).
+      - The host of O(url) stays the HTTP C(Host) header and the name checked in the TLS certificate, so a
+        certificate for V(registry.example.com) can be checked while connecting to V(127.0.0.1) or to a host
+        that has no DNS entry yet.
+      - V(host), V(host:port), V(IPv4:port), V([IPv6]:port); without a port, the port of O(url) is used.
+      - HTTP proxies from the environment are not used when this is set.
+    type: str
+"""
