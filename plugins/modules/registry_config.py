@@ -1,0 +1,175 @@
+# Copyright (c) dockerwin.registry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+# This is a documentation stub: the code is the action plugin plugins/action/registry_config.py.
+
+DOCUMENTATION = r"""
+module: registry_config
+short_description: Lay out the folders of a Docker registry and write its configuration file
+version_added: 0.1.0
+description:
+  - Creates the registry's data folder and config folder on the target and writes the registry's
+    configuration (distribution's C(config.yml) format) into the config folder.
+  - The configuration is rendered on the controller for the distribution major version (v2 or v3), from
+    distribution's example configuration (format version 0.1, in-memory blob descriptor cache, filesystem storage
+    at O(container_data_dir), the C(X-Content-Type-Options) header set to C(nosniff), storage health check; v3
+    adds C(storage.tag.concurrencylimit)), with O(extra) deep-merged over it.
+  - Each configuration gets its own file, C(config-<first 12 hex digits of its sha256>.yml), so a container that
+    still reads the previous file keeps finding it; P(dockerwin.registry.registry_container#module) can remove the
+    replaced file once a new container runs.
+  - Windows targets (PowerShell shell) are handled with M(ansible.windows.win_file) and M(ansible.windows.win_copy),
+    other targets with M(ansible.builtin.file) and M(ansible.builtin.copy).
+author: dockerwin.registry maintainers
+extends_documentation_fragment:
+  - dockerwin.registry.attributes
+  - dockerwin.registry.attributes.ACTIONS
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+    details: The diff is the one of the copy of the configuration file.
+  platform:
+    platforms: [posix, windows]
+  async:
+    support: none
+  bypass_host_loop:
+    support: none
+options:
+  data_dir:
+    description:
+      - Folder on the target for the registry's data (layers and manifests), for example V(C:\\registry-data) or
+        V(/srv/registry-data). Created when missing.
+    type: str
+    required: true
+  config_dir:
+    description:
+      - Folder on the target for the configuration file, mounted into the container as a folder (Windows cannot
+        bind-mount single files). Created when missing.
+      - Must differ from O(data_dir).
+    type: str
+    required: true
+  version:
+    description:
+      - Distribution version the registry image holds, such as V(2.8.3), V(v3.0.0) or V(3.0.0-rc.1). Its major
+        version (2 or 3) selects the configuration dialect; other majors are refused.
+    type: str
+    required: true
+  container_data_dir:
+    description:
+      - The data folder as the registry sees it inside the container (C(storage.filesystem.rootdirectory)), for
+        example V(C:\\data) or V(/var/lib/registry).
+    type: str
+    required: true
+  storage_delete:
+    description:
+      - Allow deleting manifests and blobs through the registry API (C(storage.delete.enabled)).
+    type: bool
+    default: false
+  extra:
+    description:
+      - Distribution configuration deep-merged over the rendered one. Mappings merge key by key, lists and scalars
+        replace, and V(null) removes a key.
+      - To use another storage driver, set C(storage.filesystem) to V(null) and add the driver; a configuration
+        with more or fewer than one storage driver is refused.
+      - The whole configuration is returned and shown in the diff; keep secrets that must stay out of logs in files.
+    type: dict
+    default: {}
+notes:
+  - The registry reads the configuration only when it starts; P(dockerwin.registry.registry_container#module) replaces
+    the container when the configuration digest it is given changes.
+seealso:
+  - module: dockerwin.registry.registry_container
+  - module: dockerwin.registry.registry_image
+  - name: Configuring a registry (distribution)
+    description: The configuration file format and every option.
+    link: https://distribution.github.io/distribution/about/configuration/
+"""
+
+EXAMPLES = r"""
+- name: Write the configuration of a registry on a Windows Server host
+  dockerwin.registry.registry_config:
+    data_dir: C:\registry-data
+    config_dir: C:\registry-data-config
+    version: 3.0.0
+    container_data_dir: C:\data
+  register: registry_config
+
+- name: Linux host, distribution 2.8.3, deletion allowed, read-only while garbage collection runs
+  dockerwin.registry.registry_config:
+    data_dir: /srv/registry-data
+    config_dir: /srv/registry-data-config
+    version: 2.8.3
+    container_data_dir: /var/lib/registry
+    storage_delete: true
+    extra:
+      storage:
+        maintenance:
+          readonly:
+            enabled: true
+
+- name: Store the layers in S3 instead of the data folder
+  dockerwin.registry.registry_config:
+    data_dir: /srv/registry-data
+    config_dir: /srv/registry-data-config
+    version: 3.0.0
+    container_data_dir: /var/lib/registry
+    extra:
+      storage:
+        filesystem: null
+        s3:
+          region: eu-west-1
+          bucket: registry-layers
+        redirect:
+          disable: true
+"""
+
+RETURN = r"""
+path:
+  description: Path of the configuration file on the target.
+  returned: success
+  type: str
+  sample: C:\registry-data-config\config-3b5d5c371295.yml
+file:
+  description: Name of the configuration file in O(config_dir), to give the container as its command.
+  returned: success
+  type: str
+  sample: config-3b5d5c371295.yml
+digest:
+  description: SHA-256 of the configuration file's text, for the container's C(io.dockerwin.registry.config-digest) label.
+  returned: success
+  type: str
+  sample: 3b5d5c3712955042212316173ccf37be800e3b5d5c3712955042212316173ccf
+major_version:
+  description: Distribution major version the configuration was written for.
+  returned: success
+  type: int
+  sample: 3
+config:
+  description: The configuration written, as a mapping.
+  returned: success
+  type: dict
+  sample:
+    version: 0.1
+    log:
+      fields:
+        service: registry
+    storage:
+      cache:
+        blobdescriptor: inmemory
+      delete:
+        enabled: false
+      filesystem:
+        rootdirectory: C:\data
+      tag:
+        concurrencylimit: 8
+    http:
+      addr: :5000
+      headers:
+        X-Content-Type-Options: [nosniff]
+    health:
+      storagedriver:
+        enabled: true
+        interval: 10s
+        threshold: 3
+"""
