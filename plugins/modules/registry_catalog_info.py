@@ -51,14 +51,6 @@ options:
     type: list
     elements: str
     default: []
-  wait_timeout:
-    description:
-      - Seconds to keep retrying while the registry refuses connections, resets them, does not answer in time,
-        or answers with a server error (5xx), for use right after the registry container starts.
-      - V(0) tries once.
-      - Other errors (TLS, authentication, not a registry) fail at once.
-    type: int
-    default: 0
 notes:
   - The catalog is read with a single sequence of requests; repositories pushed or deleted meanwhile may or may
     not be listed.
@@ -138,6 +130,7 @@ from ansible_collections.dockerwin.registry.plugins.module_utils._registry_clien
     REGISTRY_REQUIRED_TOGETHER,
     RegistryClient,
     RegistryError,
+    check_common_params,
     registry_argument_spec,
 )
 
@@ -147,12 +140,12 @@ def main():
     argument_spec.update(
         page_size=dict(type="int", default=1000),
         expected_repositories=dict(type="list", elements="str", default=[]),
-        wait_timeout=dict(type="int", default=0),
     )
     module = AnsibleModule(argument_spec, required_together=REGISTRY_REQUIRED_TOGETHER, supports_check_mode=True)
     params = module.params
-    if params["wait_timeout"] < 0:
-        module.fail_json(msg="wait_timeout must be 0 or more seconds, got %d" % params["wait_timeout"])
+    error = check_common_params(params)
+    if error:
+        module.fail_json(msg=error)
 
     result = dict(changed=False, url=params["url"])
     try:
