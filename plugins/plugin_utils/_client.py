@@ -72,9 +72,18 @@ def thumbprint(der):
     return hashlib.sha1(der).hexdigest().upper()
 
 
+def hosts_marker(names):
+    """End of the Linux hosts-file line managed for `names`: finds and removes its own line, one per name set."""
+    return "%s %s" % (HOSTS_MARKER, names[0])
+
+
 def hosts_line(address, names):
-    """The Linux hosts-file line the role manages (with its marker, so it finds and removes its own)."""
-    return "%s %s %s" % (address, " ".join(names), HOSTS_MARKER)
+    """The Linux hosts-file line the role manages, marker included."""
+    return "%s %s %s" % (address, " ".join(names), hosts_marker(names))
+
+
+def hosts_regexp(names):
+    return r"\s" + re.escape(hosts_marker(names)) + "$"
 
 
 def auth_servers(registry):

@@ -5,7 +5,7 @@ settings into it, write it back in the same encoding and indentation. Pure logic
 
 Managed keys: ``insecure-registries``, ``registry-mirrors``, ``allow-nondistributable-artifacts`` (lists)
 and ``proxies`` (object: ``http-proxy``, ``https-proxy``, ``no-proxy``). Every other key, and the order of
-all keys, is kept. ``absent`` removes only the entries it is given.
+all keys, is kept. ``absent`` removes only the entries it is given (a list it empties stays as ``[]``).
 """
 
 from __future__ import annotations
@@ -111,8 +111,8 @@ def merge(config, settings, state="present"):
 
     settings: {list key: [entries], "proxies": {proxy key: value}}; keys not given are not touched.
     present adds missing list entries at the end (each once) and sets the proxy values given;
-    absent removes the given list entries and the proxy keys that hold the given value, and drops a
-    managed key it emptied.
+    absent removes the given list entries (an emptied list stays, as [], so a reload applies it) and the
+    proxy keys that hold the given value (dropping a `proxies` object it emptied: proxies take a restart anyway).
     """
     new = dict(config)
     changes = []
@@ -139,10 +139,9 @@ def merge(config, settings, state="present"):
                 if have not in result:
                     changes.append("%s: remove %s" % (key, have))
             if len(result) != len(current):
-                if result:
-                    new[key] = result
-                else:
-                    del new[key]
+                # An emptied list stays as []: a reload (SIGHUP) applies only the keys the file sets, so a
+                # removed key would leave the daemon with the old entries until its next restart.
+                new[key] = result
     proxies = {k: v for k, v in (settings.get("proxies") or {}).items() if v}
     unknown = set(proxies) - set(PROXY_KEYS)
     if unknown:

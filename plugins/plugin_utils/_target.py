@@ -23,6 +23,9 @@ WINDOWS_MODULES = {
     "copy": "ansible.windows.win_copy",
     "slurp": "ansible.builtin.slurp",
     "tempfile": "ansible.windows.win_tempfile",
+    "service": "ansible.windows.win_service",
+    "hosts": "ansible.windows.win_hosts",
+    "certificate_store": "ansible.windows.win_certificate_store",
 }
 POSIX_MODULES = {
     "command": "ansible.builtin.command",
@@ -30,19 +33,24 @@ POSIX_MODULES = {
     "copy": "ansible.builtin.copy",
     "slurp": "ansible.builtin.slurp",
     "tempfile": "ansible.builtin.tempfile",
+    "service": "ansible.builtin.service",
+    "hosts": "ansible.builtin.lineinfile",
 }
 
 
 class Target:
     """The host an action plugin works on, seen through stock modules."""
 
-    def __init__(self, action, task_vars, docker_cli="docker"):
+    def __init__(self, action, task_vars, docker_cli="docker", docker_options=()):
         self._action = action
         self._task_vars = task_vars
         self.windows = getattr(action._connection._shell, "SHELL_FAMILY", "") == "powershell"
         self.modules = WINDOWS_MODULES if self.windows else POSIX_MODULES
         self.path = ntpath if self.windows else posixpath
         self.docker_cli = docker_cli
+        # Global docker CLI options put before every sub-command (`-H <host>`, `--config <dir>`): argv, not
+        # environment, because win_command has no environment option.
+        self.docker_options = [str(o) for o in docker_options]
         self.check_mode = bool(action._task.check_mode)
 
     # -- plumbing -----------------------------------------------------------------------------
@@ -94,7 +102,7 @@ class Target:
         return result
 
     def docker(self, *args, read_only=False, stdin=None):
-        return self.run([self.docker_cli, *args], read_only=read_only, stdin=stdin)
+        return self.run([self.docker_cli, *self.docker_options, *args], read_only=read_only, stdin=stdin)
 
     def docker_checked(self, *args, what, read_only=False):
         """Run a docker command that must succeed; fail the task with Docker's own words otherwise."""
@@ -132,9 +140,12 @@ class Target:
             args["mode"] = mode
         return self.action("copy", args)
 
-    def upload(self, src, dest, mode=None):
-        """Copy a controller file to the target (mode applies on POSIX targets only)."""
+    def upload(self, src, dest, mode=None, backup=False):
+        """Copy a controller file to the target (mode applies on POSIX targets only); with backup, copy/win_copy
+        keep the replaced file beside it and return its path as backup_file."""
         args = {"src": src, "dest": dest}
+        if backup:
+            args["backup"] = True
         if mode and not self.windows:
             args["mode"] = mode
         return self.action("copy", args)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import re
 
 import pytest
 
@@ -53,4 +54,7 @@ def test_logged_in_user_reads_auth_and_never_returns_the_password():
 
 
 def test_hosts_line_carries_the_marker():
-    assert C.hosts_line("198.18.0.1", ["registry.local"]) == "198.18.0.1 registry.local " + C.HOSTS_MARKER
+    line = C.hosts_line("198.18.0.1", ["registry.local", "registry"])
+    assert line == "198.18.0.1 registry.local registry # dockerwin.registry registry_client registry.local"
+    assert re.search(C.hosts_regexp(["registry.local"]), line)
+    assert not re.search(C.hosts_regexp(["registry.localx"]), line)

@@ -126,14 +126,15 @@ def test_idempotence_second_merge_changes_nothing():
     assert second == first and changes == []
 
 
-def test_absent_removes_only_own_entries_and_keys_it_emptied():
+def test_absent_removes_only_own_entries_and_keeps_emptied_lists_for_the_reload():
     data = b'{"insecure-registries": ["10.0.0.9:5000", "registry.local:5000"], "registry-mirrors": ["https://m.local/"],' \
            b' "proxies": {"http-proxy": "http://proxy:3128", "https-proxy": "http://other:3128"}, "debug": true}'
     config, _ = D.parse(data, PATH)
     settings = {"insecure-registries": [REG], "registry-mirrors": ["https://m.local"],
                 "proxies": {"http-proxy": "http://proxy:3128", "https-proxy": "http://mine:3128"}}
     new, changes = D.merge(config, settings, "absent")
-    assert new == {"insecure-registries": ["10.0.0.9:5000"], "proxies": {"https-proxy": "http://other:3128"}, "debug": True}
+    assert new == {"insecure-registries": ["10.0.0.9:5000"], "registry-mirrors": [], "proxies": {"https-proxy": "http://other:3128"},
+                   "debug": True}
     assert sorted(changes) == ["insecure-registries: remove registry.local:5000", "proxies: remove http-proxy",
                                "registry-mirrors: remove https://m.local/"]
     again, none = D.merge(new, settings, "absent")
@@ -144,6 +145,12 @@ def test_absent_on_an_empty_list_the_operator_wrote_keeps_it():
     config, _ = D.parse(b'{"insecure-registries": []}', PATH)
     new, changes = D.merge(config, {"insecure-registries": [REG]}, "absent")
     assert new == {"insecure-registries": []} and changes == []
+
+
+def test_absent_empties_a_list_rather_than_dropping_it_and_drops_an_emptied_proxies():
+    config, _ = D.parse(b'{"insecure-registries": ["registry.local:5000"], "proxies": {"no-proxy": "x"}}', PATH)
+    new, _ = D.merge(config, {"insecure-registries": [REG], "proxies": {"no-proxy": "x"}}, "absent")
+    assert new == {"insecure-registries": []}, "SIGHUP applies only keys the file sets: [] resets the daemon's list"
 
 
 def test_unknown_proxy_key_is_refused():
