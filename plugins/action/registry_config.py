@@ -36,11 +36,11 @@ class ActionModule(ActionBase):
             config = _config.build_config(args["version"], args["container_data_dir"], args["storage_delete"], args["extra"])
         except _config.ConfigError as exc:
             raise AnsibleActionFail(str(exc)) from exc
-        if args["data_dir"] == args["config_dir"]:
+        target = Target(self, task_vars)
+        if target.path.normcase(target.path.normpath(args["data_dir"])) == target.path.normcase(target.path.normpath(args["config_dir"])):
             raise AnsibleActionFail("data_dir and config_dir are both %r: the config folder must be its own folder" % args["data_dir"])
         text = _config.render(config)
         digest = _config.digest(text)
-        target = Target(self, task_vars)
         name = CONFIG_FILE % digest[:12]
         path = target.path.join(args["config_dir"], name)
         try:
@@ -56,7 +56,6 @@ class ActionModule(ActionBase):
             file=name,
             digest=digest,
             major_version=_config.major_version(args["version"]),
-            config=config,
         )
         if steps[2].get("diff"):
             result["diff"] = steps[2]["diff"]

@@ -177,10 +177,16 @@ class _Container:
             self.target.docker("container", "rm", "--force", self.name)
         message = "the new registry container did not start: %s" % error
         if current:
-            self.target.docker("container", "rename", self.previous, self.name)
-            if was_running:
-                self.target.docker("container", "start", self.name)
-            message += " The previous container %s was restored." % self.name
+            restored = self.target.docker("container", "rename", self.previous, self.name)
+            if restored["rc"] == 0 and was_running:
+                restored = self.target.docker("container", "start", self.name)
+            if restored["rc"] == 0:
+                message += " The previous container %s was restored." % self.name
+            else:
+                message += (
+                    " Restoring the previous container failed too (%s): it is %s; rename it back to %s and start it."
+                    % (command_error(restored), self.previous if self.inspect(self.previous) else self.name, self.name)
+                )
         raise AnsibleActionFail(message, result={"cmd": argv})
 
     def prune_config(self, replaced, spec):

@@ -125,9 +125,9 @@ class _Image:
             failed = [s for s in steps if s.get("failed")]
             if failed:
                 raise AnsibleActionFail("could not lay out the build context: %s" % failed[0].get("msg"))
-            rootfs = target.path.join(work, "rootfs")
-            target.ensure_dir(rootfs)
-            if not target.windows:
+            if not target.windows:  # Windows images carry registry.exe alone
+                rootfs = target.path.join(work, "rootfs")
+                target.ensure_dir(rootfs)
                 self.copy_libraries(target.path.join(work, exe), rootfs)
             target.docker_checked(
                 "image", "build", "--tag", self.name, "--label", "%s=%s" % (_image.BUILD_DIGEST_LABEL, digest), work,
@@ -139,7 +139,10 @@ class _Image:
     def copy_libraries(self, exe, rootfs):
         """A dynamically linked Linux binary takes its shared libraries (as `ldd` lists them) into the image."""
         listed = self.target.run(["ldd", exe], read_only=True)
-        paths = _image.ldd_paths(listed.get("stdout", "")) if listed["rc"] == 0 else []  # rc 1: static binary
+        try:
+            paths = _image.ldd_paths(listed.get("stdout", "")) if listed["rc"] == 0 else []  # rc 1: static binary
+        except _image.MissingLibraryError as exc:
+            raise AnsibleActionFail("binary=%r: %s" % (self.args["binary"], exc)) from exc
         if paths:
             copied = self.target.run(["cp", "--parents", "--dereference", *paths, rootfs])
             if copied["rc"] != 0:

@@ -72,7 +72,7 @@ options:
         replace, and V(null) removes a key.
       - To use another storage driver, set C(storage.filesystem) to V(null) and add the driver; a configuration
         with more or fewer than one storage driver is refused.
-      - The whole configuration is returned and shown in the diff; keep secrets that must stay out of logs in files.
+      - The configuration is shown in the diff; keep secrets that must stay out of logs in files.
     type: dict
     default: {}
 notes:
@@ -145,31 +145,4 @@ major_version:
   returned: success
   type: int
   sample: 3
-config:
-  description: The configuration written, as a mapping.
-  returned: success
-  type: dict
-  sample:
-    version: 0.1
-    log:
-      fields:
-        service: registry
-    storage:
-      cache:
-        blobdescriptor: inmemory
-      delete:
-        enabled: false
-      filesystem:
-        rootdirectory: C:\data
-      tag:
-        concurrencylimit: 8
-    http:
-      addr: :5000
-      headers:
-        X-Content-Type-Options: [nosniff]
-    health:
-      storagedriver:
-        enabled: true
-        interval: 10s
-        threshold: 3
 """

@@ -37,14 +37,6 @@ attributes:
     support: none
   bypass_host_loop:
     support: none
-  action_group:
-    description: Use C(group/dockerwin.registry.registry) in C(module_defaults) to set options once.
-    support: full
-    details:
-      - The group's connection options (for example C(url)) are not options of this module; setting them for the
-        group makes this module fail with C(Unsupported parameters).
-    membership:
-      - dockerwin.registry.registry
 options:
   name:
     description:

@@ -67,7 +67,9 @@ def build_config(version, data_dir, delete_enabled=False, extra=None):
         "health": {"storagedriver": {"enabled": True, "interval": "10s", "threshold": 3}},
     }
     merged = plain(deep_merge(config, extra))
-    drivers = [k for k in merged["storage"] if k not in ("cache", "delete", "maintenance", "redirect", "tag")]
+    # Sections that are not drivers; v2 knows no `tag` section and takes it for a second driver.
+    sections = ("cache", "delete", "maintenance", "redirect") + (("tag",) if major >= 3 else ())
+    drivers = [k for k in merged["storage"] if k not in sections]
     if len(drivers) != 1:
         raise ConfigError(
             "windows_registry_config_extra.storage leaves %d storage drivers (%s) but the registry takes exactly one: "

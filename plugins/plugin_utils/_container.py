@@ -91,7 +91,6 @@ def desired_state(spec, image_id):
     labels = spec.all_labels()
     state = {
         "image": image_id,
-        "command": list(spec.command),
         "ports": sorted((_norm_ip(p.host_ip), int(p.host_port), int(p.container_port), p.protocol) for p in spec.ports),
         "mounts": sorted(
             (_norm_path(m.source, spec.windows), _norm_path(m.target, spec.windows), bool(m.read_only)) for m in spec.mounts
@@ -99,6 +98,8 @@ def desired_state(spec, image_id):
         "restart_policy": spec.restart_policy,
         "labels": labels,
     }
+    if spec.command:  # no command: the image's CMD, which Docker copies into Config.Cmd
+        state["command"] = list(spec.command)
     if spec.isolation:
         state["isolation"] = spec.isolation
     if spec.user:
@@ -123,13 +124,14 @@ def actual_state(inspect, desired, windows):
     labels = config.get("Labels") or {}
     state = {
         "image": inspect.get("Image", ""),
-        "command": list(config.get("Cmd") or []),
         "ports": sorted(ports),
         "mounts": sorted(mounts),
         "restart_policy": (host.get("RestartPolicy") or {}).get("Name") or "no",
         # Image labels show up here too: compare only the labels this collection sets.
         "labels": {k: labels[k] for k in desired["labels"] if k in labels},
     }
+    if "command" in desired:
+        state["command"] = list(config.get("Cmd") or [])
     if "isolation" in desired:
         state["isolation"] = host.get("Isolation") or "default"
     if "user" in desired:
@@ -145,15 +147,15 @@ def differences(desired, actual):
 def host_path(container_path, mounts, windows):
     """The host path behind a path inside the container, through its bind mounts; None when not mounted."""
     flavour = ntpath if windows else posixpath
-    wanted = _norm_path(container_path, windows)
+    # Normalised but case-kept, so the part below the mount point keeps its spelling.
+    path = flavour.normpath(container_path.replace("/", "\\") if windows else container_path)
     for mount in mounts:
         if mount.get("Type") != "bind":
             continue
         dest = _norm_path(mount.get("Destination", ""), windows)
-        if wanted.startswith(dest + ("\\" if windows else "/")):
-            rest = container_path.replace("/", "\\") if windows else container_path
-            rest = rest[len(dest) + 1:]
-            return flavour.join(mount.get("Source", ""), rest)
+        sep = "\\" if windows else "/"
+        if _norm_path(path, windows).startswith(dest + sep):
+            return flavour.join(mount.get("Source", ""), path[len(dest) + 1:])
     return None
 
 

@@ -60,9 +60,19 @@ def build_digest(dockerfile, context_files, binary_sha256=""):
     return digest.hexdigest()
 
 
+class MissingLibraryError(ValueError):
+    pass
+
+
 def ldd_paths(stdout):
-    """Absolute library paths from `ldd` output (empty for a static binary)."""
+    """Absolute library paths from `ldd` output (empty for a static binary).
+
+    A library `ldd` cannot find would make the image fail at run time: that is an error now.
+    """
     paths = []
+    missing = re.findall(r"^\s*(\S+)\s*=>\s*not found", stdout, re.M)
+    if missing:
+        raise MissingLibraryError("the binary needs libraries the host does not have: %s" % ", ".join(missing))
     for line in stdout.splitlines():
         line = line.strip()
         match = re.search(r"=>\s*(/\S+)", line) or re.match(r"^(/\S+)\s+\(", line)

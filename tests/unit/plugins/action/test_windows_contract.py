@@ -425,6 +425,19 @@ def test_failed_run_rolls_back_to_the_old_container_and_fails_with_dockers_messa
     assert host.key(CONFIG + "\\" + config["file"]) in host.files
 
 
+def test_a_rollback_that_fails_too_says_so_and_what_to_do(monkeypatch, tmp_path):
+    host, _, _, _, _ = converge_fresh_windows_host(monkeypatch, tmp_path)
+    new = run(monkeypatch, host, registry_config, config_args(storage_delete=False))
+    host.fail("container", "run", rc=125, stderr="port is already allocated")
+    host.fail("container", "start", rc=1, stderr="hcs::CreateComputeSystem: The requested resource is in use.")
+    with pytest.raises(AnsibleActionFail) as failure:
+        run(monkeypatch, host, registry_container, container_args(new["file"], new["digest"]))
+    message = str(failure.value)
+    assert "was restored" not in message
+    assert "Restoring the previous container failed too (hcs::CreateComputeSystem" in message
+    assert "start it" in message
+
+
 def test_new_container_that_exits_during_the_grace_period_is_rolled_back(monkeypatch, tmp_path, clock):
     host, config, _, _, _ = converge_fresh_windows_host(monkeypatch, tmp_path)
     old_id = host.containers["registry"]["Id"]
@@ -572,7 +585,6 @@ def test_binary_builds_on_windows_without_ldd_or_cp(monkeypatch, tmp_path):
         Call("action", WIN_COPY, {"src": str(exe), "dest": TEMP + "\\registry.exe"}, False),
         Call("action", WIN_COPY, {"content": dockerfile, "dest": TEMP + "\\Dockerfile"}, False),
         Call("action", WIN_COPY, {"content": config_text, "dest": TEMP + "\\config.yml"}, False),
-        Call("module", WIN_FILE, {"path": TEMP + "\\rootfs", "state": "directory"}, False),
         cmd("image", "build", "--tag", IMAGE, "--label", "%s=%s" % (BUILD_LABEL, digest), TEMP),
         Call("module", WIN_FILE, {"path": TEMP, "state": "absent"}, False),
         cmd("image", "inspect", IMAGE),

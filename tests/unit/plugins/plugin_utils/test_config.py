@@ -182,10 +182,6 @@ def test_no_storage_driver_is_refused_too():
         _config.build_config("3.0.0", "/d", extra={"storage": {"filesystem": None}})
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "distribution v2.8.3 counts storage.tag as a storage driver (configuration.go Storage.Type() knows only "
-    "maintenance, cache, delete, redirect) and panics with 'multiple storage drivers'; _config.build_config "
-    "skips 'tag' for v2 too"))
 def test_v2_refuses_storage_tag_from_extra():
     with pytest.raises(_config.ConfigError, match="windows_registry_config_extra"):
         _config.build_config("2.8.3", "/d", extra={"storage": {"tag": {"concurrencylimit": 4}}})

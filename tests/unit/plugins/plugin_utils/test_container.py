@@ -239,9 +239,6 @@ def test_several_changes_are_all_named():
     assert sorted(compare(windows_spec(), inspect)) == ["image", "labels"]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "registry_container documents command default [] (the image's CMD); desired_state then compares [] with "
-    "Config.Cmd, which Docker fills from the image, so such a container is recreated on every run"))
 def test_no_command_means_the_images_command_and_is_stable():
     inspect = copy.deepcopy(WINDOWS_INSPECT)
     inspect["Config"]["Cmd"] = ["C:\\registry\\config.yml"]  # the image's CMD
@@ -309,9 +306,6 @@ def test_host_path_is_none_outside_bind_mounts():
     assert C.host_path("/etc/distribution", LINUX_INSPECT["Mounts"], False) is None  # the mount point itself
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "host_path slices the un-normalized container path by the length of the normalized mount point: "
-    "C:\\config\\\\x.yml gives '\\x.yml', which ntpath.join turns into C:\\x.yml (outside the mount)"))
 def test_host_path_of_an_unnormalized_path_stays_inside_the_mount():
     assert C.host_path("C:\\config\\\\config-x.yml", WINDOWS_INSPECT["Mounts"], True) == "C:\\registry-data-config\\config-x.yml"
 

@@ -217,3 +217,13 @@ def test_ldd_paths_on_this_machines_docker_registry():
     paths = _image.ldd_paths(out)
     assert paths and all(os.path.isabs(p) and os.path.exists(p) for p in paths)
     assert any(os.path.basename(p).startswith("libc.so") for p in paths)
+
+
+def test_ldd_paths_refuses_a_binary_whose_library_is_missing():
+    out = (
+        "\tlinux-vdso.so.1 (0x00007ffd5b5f2000)\n"
+        "\tlibmissing.so.3 => not found\n"
+        "\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f475f5a0000)\n"
+    )
+    with pytest.raises(_image.MissingLibraryError, match="libmissing.so.3"):
+        _image.ldd_paths(out)
