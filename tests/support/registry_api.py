@@ -5,6 +5,7 @@
 
     push_images("http://127.0.0.1:5000", ["team/app%03d" % i for i in range(120)])
     digest = push_image(url, "hello", tag="v1", auth=(TEST_USER, TEST_PASSWORD), context=ssl_context)
+    RegistryAPI(url).push_manifest_list("multi", "1", [("linux", "amd64"), ("windows", "amd64")])
 
 Each image is a real one (a gzipped tar layer holding ``/hello.txt`` and a config whose diff_id
 matches), so a docker engine could pull it too. Independent of the collection's own client on purpose:
@@ -27,6 +28,13 @@ import urllib.request
 MANIFEST_V2 = "application/vnd.docker.distribution.manifest.v2+json"
 CONFIG_V1 = "application/vnd.docker.container.image.v1+json"
 LAYER_TAR_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+MANIFEST_LIST_V2 = "application/vnd.docker.distribution.manifest.list.v2+json"
+FOREIGN_LAYER = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
+OCI_LAYER = "application/vnd.oci.image.layer.v1.tar+gzip"
+OCI_NONDISTRIBUTABLE_LAYER = "application/vnd.oci.image.layer.nondistributable.v1.tar+gzip"
 
 
 class RegistryAPIError(Exception):
@@ -71,8 +79,18 @@ class RegistryAPI:
         self.request("PUT", location, data=data, headers={"Content-Type": "application/octet-stream"}, expect=(201,))
         return digest
 
-    def push_image(self, repository, tag="latest", content=None, os_name="linux", architecture="amd64"):
-        """Push a one-layer image; returns the manifest digest."""
+    def push_image(self, repository, tag="latest", content=None, os_name="linux", architecture="amd64",
+                   foreign_layers=(), oci=False):
+        """Push a one-layer image; returns the manifest digest. ``tag`` may be a digest (``sha256:...``):
+        the manifest is then pushed by digest only (it must be that manifest's digest, see ``image_manifest``).
+        ``foreign_layers``: descriptors put before the layer, as Windows base layers are (not uploaded:
+        clients fetch them from their ``urls``). ``oci``: an OCI image manifest instead of Docker schema 2."""
+        manifest, media_type = self.image_manifest(repository, tag, content, os_name, architecture, foreign_layers, oci)
+        return self.push_manifest(repository, tag, manifest, media_type)
+
+    def image_manifest(self, repository, tag="latest", content=None, os_name="linux", architecture="amd64",
+                       foreign_layers=(), oci=False):
+        """Upload the blobs of a one-layer image: returns (manifest bytes, media type), not pushed yet."""
         tar = _tar_with_file("hello.txt", content if content is not None else ("%s:%s\n" % (repository, tag)).encode())
         layer = gzip.compress(tar, mtime=0)
         config = json.dumps({
@@ -81,15 +99,40 @@ class RegistryAPI:
             "config": {},
             "rootfs": {"type": "layers", "diff_ids": [sha256(tar)]},
         }, sort_keys=True).encode()
+        media_type = OCI_MANIFEST if oci else MANIFEST_V2
         manifest = json.dumps({
             "schemaVersion": 2,
-            "mediaType": MANIFEST_V2,
-            "config": {"mediaType": CONFIG_V1, "size": len(config), "digest": self.push_blob(repository, config)},
-            "layers": [{"mediaType": LAYER_TAR_GZIP, "size": len(layer), "digest": self.push_blob(repository, layer)}],
+            "mediaType": media_type,
+            "config": {"mediaType": OCI_CONFIG if oci else CONFIG_V1, "size": len(config),
+                       "digest": self.push_blob(repository, config)},
+            "layers": list(foreign_layers) + [{"mediaType": OCI_LAYER if oci else LAYER_TAR_GZIP, "size": len(layer),
+                                                "digest": self.push_blob(repository, layer)}],
         }, sort_keys=True).encode()
-        self.request("PUT", "/v2/%s/manifests/%s" % (repository, tag), data=manifest,
-                     headers={"Content-Type": MANIFEST_V2}, expect=(201,))
+        return manifest, media_type
+
+    def push_manifest(self, repository, reference, manifest, media_type):
+        """PUT a manifest (bytes) under a tag or its digest; returns its digest."""
+        self.request("PUT", "/v2/%s/manifests/%s" % (repository, reference), data=manifest,
+                     headers={"Content-Type": media_type}, expect=(201,))
         return sha256(manifest)
+
+    def push_manifest_list(self, repository, tag, platforms, oci=False):
+        """Push one image per (os, architecture[, os_version]) by digest, then a manifest list (``oci``: an OCI
+        index) naming them under ``tag``. Returns (list digest, [image digests])."""
+        entries, digests = [], []
+        for platform in platforms:
+            os_name, architecture = platform[0], platform[1]
+            content = ("%s:%s %s/%s\n" % (repository, tag, os_name, architecture)).encode()
+            manifest, media_type = self.image_manifest(repository, tag, content, os_name, architecture, oci=oci)
+            digest = self.push_manifest(repository, sha256(manifest), manifest, media_type)
+            description = {"os": os_name, "architecture": architecture}
+            if len(platform) > 2:
+                description["os.version"] = platform[2]
+            entries.append({"mediaType": media_type, "size": len(manifest), "digest": digest, "platform": description})
+            digests.append(digest)
+        list_type = OCI_INDEX if oci else MANIFEST_LIST_V2
+        body = json.dumps({"schemaVersion": 2, "mediaType": list_type, "manifests": entries}, sort_keys=True).encode()
+        return self.push_manifest(repository, tag, body, list_type), digests
 
 
 def _tar_with_file(name, data):
