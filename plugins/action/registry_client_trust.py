@@ -21,7 +21,6 @@ ARGUMENT_SPEC = {
     "hosts_address": {"type": "str", "default": ""},
     "hosts_file": {"type": "str", "default": ""},
 }
-REQUIRED_BY = {}
 LINUX_HOSTS = "/etc/hosts"
 
 

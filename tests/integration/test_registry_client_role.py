@@ -16,7 +16,6 @@ import uuid
 
 import pytest
 
-import images
 import playbook
 from test_dockerd import TestAddress, TestDockerd
 
