@@ -63,8 +63,8 @@ options:
     type: path
   retries:
     description:
-      - How many more times to send a request that failed for a reason that may pass: connection refused or
-        reset, no answer within O(timeout), or a server error (HTTP 5xx).
+      - How many more times to send a request that failed for a reason that may pass (connection refused or
+        reset, no answer within O(timeout), or a server error, HTTP 5xx).
       - The retries are 0.5, 1, 2, 4 seconds... apart (at most 8). Other errors (TLS, authentication, 4xx,
         not a registry) are not retried.
     type: int
@@ -78,9 +78,10 @@ options:
     type: int
     default: 0
 notes:
-  - Registries that use token authentication (C(WWW-Authenticate: Bearer realm=...,service=...,scope=...), as
-    distribution's C(auth.token), Harbor and cloud registries do) are supported: the module asks the realm for a
-    token, with O(url_username) and O(url_password) when set, caches it for its scope and sends the request again with it.
+  - Registries that use token authentication (a C(Bearer realm=...,service=...,scope=...) challenge in
+    C(WWW-Authenticate), as distribution's C(auth.token), Harbor and cloud registries send) are supported. The module
+    asks the realm for a token, with O(url_username) and O(url_password) when set, caches it for its scope and sends
+    the request again with it.
   - Pages (C(Link) headers) are followed only when they stay on the scheme, host and port of O(url), up to
     10,000 pages; a page seen before ends the listing with a warning.
 """

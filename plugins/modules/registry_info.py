@@ -13,8 +13,8 @@ description:
   - Sends C(GET /v2/) to a Docker registry (distribution, Harbor, a cloud registry) and reports whether it answers,
     its API version header, the authentication scheme it asks for, the response time and, over HTTPS, the
     registry's certificate (subject, subject alternative names, days to expiry) and the TLS session.
-  - Without credentials, a registry that asks for authentication (HTTP 401) is reported, not failed:
-    RV(status=401), RV(authenticated=false). With credentials, they must be accepted.
+  - Without credentials, a registry that asks for authentication (HTTP 401) is reported, not failed
+    (RV(status=401), RV(authenticated=false)). With credentials, they must be accepted.
   - Fails when the registry cannot be reached, its TLS certificate is refused, or the answer is not a registry's.
   - With O(wait_timeout), keeps trying until the registry answers, which makes it the wait step after starting one.
   - Runs where the task runs, usually the controller (C(delegate_to) another host to test from there).

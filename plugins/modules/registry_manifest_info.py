@@ -14,7 +14,7 @@ description:
     (C(GET /v2/<name>/manifests/<reference>)), asking for Docker image manifests (schema 2) and manifest lists,
     and OCI image manifests and indexes.
   - Reports its digest, media type, and for an image its layer count, the sum of the layer sizes and its foreign
-    layers (Windows base layers that registries need not hold: C(application/vnd.docker.image.rootfs.foreign.diff.tar.gzip)
+    layers (Windows base layers that registries need not hold, C(application/vnd.docker.image.rootfs.foreign.diff.tar.gzip)
     and the OCI C(nondistributable) layer types, with the URLs they are fetched from).
   - For a manifest list or OCI index, reports its platforms, and by default reads each platform's manifest for the
     same layer figures (O(platform_details)).
@@ -156,7 +156,7 @@ foreign_layers:
       elements: str
 platforms:
   description:
-    - One entry per manifest of a list or index: its C(digest), C(media_type), C(size) (of that manifest), C(os),
+    - One entry per manifest of a list or index, with its C(digest), C(media_type), C(size) (of that manifest), C(os),
       C(architecture), C(variant), C(os_version), and, with O(platform_details), C(layer_count), C(layers_size),
       C(foreign_layers) as for an image.
   returned: when RV(is_list)

@@ -20,7 +20,7 @@ from ansible_collections.dockerwin.registry.tests.support.registry_api import Re
 from ansible_collections.dockerwin.registry.tests.support.registry_process import TEST_PASSWORD, TEST_USER, RegistryProcess
 from ansible_collections.dockerwin.registry.tests.support.token_server import SERVICE, TokenServer
 
-from _scripted import API_HEADERS, scripted_server  # noqa: F401 (fixture)
+from _scripted import API_HEADERS, scripted_server  # noqa: F401 pylint: disable=unused-import
 
 REPOSITORIES = ["private/one", "private/two", "team/multi"]
 

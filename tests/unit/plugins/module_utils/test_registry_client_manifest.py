@@ -23,7 +23,7 @@ from ansible_collections.dockerwin.registry.tests.support import registry_api
 from ansible_collections.dockerwin.registry.tests.support.registry_api import RegistryAPI
 from ansible_collections.dockerwin.registry.tests.support.registry_process import RegistryProcess
 
-from _scripted import registry_answer, scripted_server  # noqa: F401 (fixture)
+from _scripted import registry_answer, scripted_server  # noqa: F401 pylint: disable=unused-import
 
 FOREIGN = {"mediaType": registry_api.FOREIGN_LAYER, "size": 1234567,
            "digest": "sha256:" + "ab" * 32, "urls": ["https://mcr.microsoft.com/v2/windows/servercore/blobs/sha256:" + "ab" * 32]}

@@ -32,7 +32,7 @@ from ansible_collections.dockerwin.registry.tests.support.registry_process impor
     make_tls_files,
 )
 
-from _scripted import registry_answer, scripted_server  # noqa: F401 (fixture)
+from _scripted import registry_answer, scripted_server  # noqa: F401 pylint: disable=unused-import
 
 
 @pytest.fixture(autouse=True)
@@ -244,5 +244,3 @@ def test_unreadable_client_certificate(tmp_path):
     (tmp_path / "bad.pem").write_text("not a certificate")
     with pytest.raises(RegistryOptionError, match="client_cert .*bad.pem.* cannot be loaded"):
         RegistryClient("https://registry.test", client_cert=str(tmp_path / "bad.pem"))
-
-

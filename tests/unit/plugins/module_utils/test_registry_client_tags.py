@@ -20,7 +20,7 @@ from ansible_collections.dockerwin.registry.plugins.module_utils._registry_clien
 from ansible_collections.dockerwin.registry.tests.support.registry_api import RegistryAPI, push_images
 from ansible_collections.dockerwin.registry.tests.support.registry_process import RegistryProcess
 
-from _scripted import registry_answer, scripted_server  # noqa: F401 (fixture)
+from _scripted import registry_answer, scripted_server  # noqa: F401 pylint: disable=unused-import
 
 MANY = 2000
 MANY_REPOSITORIES = sorted("load/r%05d" % i for i in range(MANY))

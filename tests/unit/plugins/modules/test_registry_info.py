@@ -21,7 +21,7 @@ from ansible_collections.dockerwin.registry.tests.support.registry_process impor
 )
 from ansible_collections.dockerwin.registry.tests.support.token_server import SERVICE, TokenServer
 
-from _run_module import run_registry_module  # noqa: F401 (fixture)
+from _run_module import run_registry_module  # noqa: F401 pylint: disable=unused-import
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from ansible_collections.dockerwin.registry.tests.support.registry_api import Re
 from ansible_collections.dockerwin.registry.tests.support.registry_process import TEST_PASSWORD, TEST_USER, RegistryProcess
 from ansible_collections.dockerwin.registry.tests.support.token_server import TokenServer
 
-from _run_module import run_registry_module  # noqa: F401 (fixture)
+from _run_module import run_registry_module  # noqa: F401 pylint: disable=unused-import
 
 REPOSITORIES = sorted("team/app%03d" % i for i in range(300))
 TAGS = ["1.0", "1.1", "latest"]
