@@ -1,6 +1,6 @@
 # Copyright (c) dockerwin.registry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Make sure the registry image is on the target: pull it, load an archive, or package a binary."""
+"""Make sure the registry image is on the target: pull it, load an archive, package a binary, or build it."""
 
 from __future__ import annotations
 
@@ -14,14 +14,15 @@ from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import 
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
-    "source": {"type": "str", "default": "pull", "choices": ["pull", "load", "binary"]},
+    "source": {"type": "str", "default": "pull", "choices": ["pull", "load", "binary", "build"]},
     "archive": {"type": "path"},
     "binary": {"type": "path"},
     "dockerfile": {"type": "str"},
     "context_files": {"type": "dict", "default": {}},
+    "isolation": {"type": "str", "default": "", "choices": ["", "process", "hyperv"]},
     "docker_cli": {"type": "str", "default": "docker"},
 }
-REQUIRED_IF = [("source", "load", ["archive"]), ("source", "binary", ["binary", "dockerfile"])]
+REQUIRED_IF = [("source", "load", ["archive"]), ("source", "binary", ["binary", "dockerfile"]), ("source", "build", ["dockerfile"])]
 
 
 class ActionModule(ActionBase):
@@ -33,6 +34,10 @@ class ActionModule(ActionBase):
         del tmp
         _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)
         target = Target(self, task_vars, docker_cli=args["docker_cli"])
+        if args["isolation"] and not target.windows:
+            raise AnsibleActionFail(
+                "isolation=%r: isolation modes exist on Windows hosts only; leave it empty on Linux" % args["isolation"]
+            )
         image = _Image(target, args)
         try:
             result.update(getattr(image, args["source"])())
@@ -48,8 +53,7 @@ class _Image:
         self.name = args["name"]
 
     def inspect(self):
-        found = self.target.docker_json("image", "inspect", self.name)
-        return found[0] if found else None
+        return self.inspect_ref(self.name)
 
     def outcome(self, before, changed, **extra):
         after = self.inspect() if changed and not self.target.check_mode else before
@@ -129,12 +133,66 @@ class _Image:
                 rootfs = target.path.join(work, "rootfs")
                 target.ensure_dir(rootfs)
                 self.copy_libraries(target.path.join(work, exe), rootfs)
-            target.docker_checked(
-                "image", "build", "--tag", self.name, "--label", "%s=%s" % (_image.BUILD_DIGEST_LABEL, digest), work,
-                what="docker image build of %s" % self.name,
-            )
+            self.docker_build(work, digest)
         finally:
             target.remove(work)
+
+    def docker_build(self, context, digest):
+        """`docker image build` of a context folder, with the digest label and the isolation mode (Windows)."""
+        argv = ["image", "build", "--tag", self.name, "--label", "%s=%s" % (_image.BUILD_DIGEST_LABEL, digest)]
+        if self.args["isolation"]:
+            argv += ["--isolation", self.args["isolation"]]
+        self.target.docker_checked(*argv, context, what="docker image build of %s" % self.name)
+
+    def build(self):
+        """Build the image from source with the multi-stage Dockerfile the role renders (no binary).
+
+        The digest covers the Dockerfile, the context files and the image ID of every FROM image on the host,
+        so a base image the operator pulls anew (the monthly Windows patch) triggers a rebuild and nothing else
+        does. A base image the host does not have is pulled first, so the digest names what the build used.
+        """
+        dockerfile = self.args["dockerfile"]
+        files = {str(k): str(v) for k, v in self.args["context_files"].items()}
+        if "Dockerfile" in files:
+            raise AnsibleActionFail("context_files: 'Dockerfile' is given by the dockerfile option; remove it from context_files")
+        try:
+            bases = _image.dockerfile_base_images(dockerfile)
+        except _image.DockerfileError as exc:
+            raise AnsibleActionFail("dockerfile: %s" % exc) from exc
+        before = self.inspect()
+        found = {ref: self.inspect_ref(ref) for ref in bases}
+        missing = [ref for ref in bases if found[ref] is None]
+        actions = []
+        if missing:
+            actions.append("pull-base")
+            if self.target.check_mode:  # the digest needs the IDs of images that are not there yet: a build follows
+                return self.outcome(before, True, actions=actions + ["build"], base_images={r: "" for r in missing})
+            for ref in missing:
+                self.target.docker_checked("image", "pull", ref, what="docker image pull %s (base image)" % ref)
+                found[ref] = self.inspect_ref(ref)
+                if found[ref] is None:
+                    raise AnsibleActionFail("base image %s is still missing after docker image pull" % ref)
+        base_ids = {ref: _image.base_image_id(found[ref]) for ref in bases}
+        digest = _image.build_digest(dockerfile, files, base_images=base_ids)
+        labels = ((before or {}).get("Config") or {}).get("Labels") or {}
+        if labels.get(_image.BUILD_DIGEST_LABEL) == digest:
+            return self.outcome(before, bool(actions), build_digest=digest, base_images=base_ids, **({"actions": actions} if actions else {}))
+        if not self.target.check_mode:
+            work = self.target.work_dir()
+            try:
+                steps = [self.target.write_file(self.target.path.join(work, "Dockerfile"), dockerfile)]
+                steps += [self.target.write_file(self.target.path.join(work, name), text) for name, text in sorted(files.items())]
+                failed = [s for s in steps if s.get("failed")]
+                if failed:
+                    raise AnsibleActionFail("could not lay out the build context: %s" % failed[0].get("msg"))
+                self.docker_build(work, digest)
+            finally:
+                self.target.remove(work)
+        return self.outcome(before, True, build_digest=digest, base_images=base_ids, actions=actions + ["build"])
+
+    def inspect_ref(self, ref):
+        found = self.target.docker_json("image", "inspect", ref)
+        return found[0] if found else None
 
     def copy_libraries(self, exe, rootfs):
         """A dynamically linked Linux binary takes its shared libraries (as `ldd` lists them) into the image."""

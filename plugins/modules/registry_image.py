@@ -19,6 +19,14 @@ description:
     context holds C(registry.exe); on Linux it holds C(registry) and, in C(rootfs/), the shared libraries C(ldd)
     lists for it. The image carries the label C(io.dockerwin.registry.build-digest), a digest of the binary,
     the Dockerfile and the context files, and is only rebuilt when that digest changes.
+  - O(source=build) builds the image from source on the target with O(dockerfile), a multi-stage Dockerfile (a Go
+    builder stage that clones distribution and runs C(go build), then a minimal runtime stage; the
+    P(dockerwin.registry.windows_registry#role) role renders it) and O(context_files); no binary is sent. The
+    label C(io.dockerwin.registry.build-digest) covers the Dockerfile, the context files and the image ID of every
+    C(FROM) image as C(docker image inspect) reports it on the target, so the image is rebuilt when one of those
+    changes, for example after the operator pulls the monthly patch of a Windows base image, and at no other time.
+    A C(FROM) image the host does not have is pulled first (C(docker image pull)), so that the digest names the
+    image the build used; C(docker image build) never pulls on its own (no C(--pull)).
   - Files are sent into a fresh folder made with M(ansible.windows.win_tempfile) (Windows) or
     M(ansible.builtin.tempfile), and that folder is removed afterwards.
 author: dockerwin.registry maintainers
@@ -48,7 +56,7 @@ options:
     description:
       - Where the image comes from.
     type: str
-    choices: [pull, load, binary]
+    choices: [pull, load, binary, build]
     default: pull
   archive:
     description:
@@ -62,14 +70,25 @@ options:
     type: path
   dockerfile:
     description:
-      - Text of the Dockerfile that packages O(binary).
-      - Required when O(source=binary).
+      - Text of the Dockerfile that packages O(binary) (O(source=binary)) or builds the registry from source
+        (O(source=build)).
+      - Required when O(source=binary) or O(source=build). With O(source=build), every C(FROM) names its image in
+        full (no build arguments), so that the host's copy of it can be inspected.
     type: str
   context_files:
     description:
       - More files for the build context, as a mapping of file name to text, for example a default C(config.yml).
     type: dict
     default: {}
+  isolation:
+    description:
+      - Windows isolation mode for C(docker image build) (C(--isolation)), for O(source=binary) and O(source=build).
+        V(hyperv) lets a host build from base images of an older Windows build. Empty is the engine's default
+        (process isolation on Windows Server).
+      - Refused on Linux hosts.
+    type: str
+    choices: ["", process, hyperv]
+    default: ""
   docker_cli:
     description:
       - Docker CLI the target runs, a name on the PATH or a full path.
@@ -119,6 +138,15 @@ EXAMPLES = r"""
         http:
           addr: :5000
   register: registry_image
+
+- name: Build the registry from source on a Windows Server 2022 host, Hyper-V isolated
+  dockerwin.registry.registry_image:
+    name: dockerwin/registry:3.0.0-nanoserver-ltsc2022
+    source: build
+    isolation: hyperv
+    dockerfile: "{{ lookup('ansible.builtin.template', 'Dockerfile.build.windows.j2') }}"
+    context_files:
+      config.yml: "{{ lookup('ansible.builtin.template', 'config-default.yml.j2') }}"
 """
 
 RETURN = r"""
@@ -141,7 +169,16 @@ actions:
   sample: [load]
 build_digest:
   description: Digest of the build inputs, stored in the image label C(io.dockerwin.registry.build-digest).
-  returned: when O(source=binary)
+  returned: when O(source=binary) or O(source=build), except in check mode when a base image is missing
   type: str
   sample: 0d2e8c4e1f6a3b7c9d5e2f8a1b4c7d0e3f6a9b2c5d8e1f4a7b0c3d6e9f2a5b8c
+base_images:
+  description:
+    - The C(FROM) images of the Dockerfile and their image IDs on the host, as the build digest counts them
+      (empty IDs in check mode for images that would be pulled).
+  returned: when O(source=build)
+  type: dict
+  sample:
+    golang:1.23-windowsservercore-ltsc2022: sha256:9a0b8c7d6e5f4a3b2c1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9b
+    mcr.microsoft.com/windows/nanoserver:ltsc2022: sha256:1f2e3d4c5b6a7980f1e2d3c4b5a69788f9e0d1c2b3a4958677a8b9c0d1e2f3a4
 """
