@@ -33,8 +33,8 @@ NAMESPACE := dockerwin
 NAME := registry
 VERSION := $(shell sed -n 's/^version: *//p' galaxy.yml)
 ARTIFACT := build/$(NAMESPACE)-$(NAME)-$(VERSION).tar.gz
-# What goes into the artifact: every file but those galaxy.yml's build_ignore leaves out (a few more
-# are listed than ignored; a change to one only rebuilds).
+# The artifact's inputs: the tree without the folders that galaxy.yml's build_ignore leaves out. Files it
+# leaves out elsewhere (Makefile, requirements/, ...) stay listed: a change to one only rebuilds.
 SOURCES := $(shell find . \( -path ./.git -o -path './.venv*' -o -path ./.collections -o -path ./.ansible \
   -o -path ./build -o -path ./dist -o -path ./molecule -o -path ./.ci -o -path ./tests/output \
   -o -path ./tests/integration -o -path ./tests/support -o -name __pycache__ -o -name .pytest_cache \) \
