@@ -17,7 +17,14 @@ ARGUMENT_SPEC = {
     "container_data_dir": {"type": "str", "required": True},
     "storage_delete": {"type": "bool", "default": False},
     "extra": {"type": "dict", "default": {}},
+    "tls_certificate": {"type": "str", "default": ""},
+    "tls_key": {"type": "str", "default": ""},
+    "htpasswd_path": {"type": "str", "default": ""},
+    "htpasswd_realm": {"type": "str", "default": "Registry"},
+    "http_secret_file": {"type": "str", "default": ""},
 }
+REQUIRED_TOGETHER = [("tls_certificate", "tls_key")]
+REDACTED = "VALUE_REDACTED (kept in %s on the host)"
 # Each configuration gets its own file (config-<digest>.yml): the running container keeps reading its
 # own file until a new container has started with the new one, so a failed replacement that restores
 # the old container also finds the old configuration in place.
@@ -31,12 +38,15 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_together=REQUIRED_TOGETHER)
+        target = Target(self, task_vars)
+        secret = self._http_secret(target, args["http_secret_file"])
         try:
-            config = _config.build_config(args["version"], args["container_data_dir"], args["storage_delete"], args["extra"])
+            extra = _config.deep_merge(_config.security_section(args["tls_certificate"], args["tls_key"], args["htpasswd_path"],
+                                                                args["htpasswd_realm"], secret), args["extra"])
+            config = _config.build_config(args["version"], args["container_data_dir"], args["storage_delete"], extra)
         except _config.ConfigError as exc:
             raise AnsibleActionFail(str(exc)) from exc
-        target = Target(self, task_vars)
         if target.path.normcase(target.path.normpath(args["data_dir"])) == target.path.normcase(target.path.normpath(args["config_dir"])):
             raise AnsibleActionFail("data_dir and config_dir are both %r: the config folder must be its own folder" % args["data_dir"])
         text = _config.render(config)
@@ -44,7 +54,9 @@ class ActionModule(ActionBase):
         name = CONFIG_FILE % digest[:12]
         path = target.path.join(args["config_dir"], name)
         try:
-            steps = [target.ensure_dir(args["data_dir"]), target.ensure_dir(args["config_dir"]), target.write_file(path, text)]
+            # A config that holds http.secret is written owner-only and without the copy's diff or log.
+            steps = [target.ensure_dir(args["data_dir"]), target.ensure_dir(args["config_dir"])]
+            steps.append(target.write_file(path, text, mode="0600", secret=True) if secret else target.write_file(path, text))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         for step in steps:
@@ -57,6 +69,22 @@ class ActionModule(ActionBase):
             digest=digest,
             major_version=_config.major_version(args["version"]),
         )
-        if steps[2].get("diff"):
+        if secret:
+            if steps[2].get("changed"):
+                redacted = _config.render(_config.redact(config, REDACTED % args["http_secret_file"]))
+                result["diff"] = {"before": "", "after": redacted, "before_header": path, "after_header": path}
+        elif steps[2].get("diff"):
             result["diff"] = steps[2]["diff"]
         return result
+
+    @staticmethod
+    def _http_secret(target, path):
+        """http.secret from its file on the host (written by registry_secrets); never returned."""
+        if not path:
+            return ""
+        data = target.read_file(path)
+        if data is None:
+            if target.check_mode:  # registry_secrets made it in check mode, so it is not there yet
+                return "check-mode-placeholder"
+            raise AnsibleActionFail("http_secret_file %s is not on the host: run dockerwin.registry.registry_secrets first" % path)
+        return data.decode("ascii", "replace").strip()

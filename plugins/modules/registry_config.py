@@ -75,6 +75,34 @@ options:
       - The configuration is shown in the diff; keep secrets that must stay out of logs in files.
     type: dict
     default: {}
+  tls_certificate:
+    description:
+      - Path inside the container of the PEM certificate chain the registry serves (C(http.tls.certificate)); sets
+        C(http.tls.minimumtls) to V(tls1.2). P(dockerwin.registry.registry_secrets#module) writes it into the config
+        folder's C(tls) folder.
+    type: str
+    default: ""
+  tls_key:
+    description: Path inside the container of the PEM private key of O(tls_certificate) (C(http.tls.key)).
+    type: str
+    default: ""
+  htpasswd_path:
+    description: Path inside the container of the htpasswd file (bcrypt); turns on C(auth.htpasswd).
+    type: str
+    default: ""
+  htpasswd_realm:
+    description: Realm of the basic authentication (C(auth.htpasswd.realm)).
+    type: str
+    default: Registry
+  http_secret_file:
+    description:
+      - Path on the target of the file that holds C(http.secret) (made by P(dockerwin.registry.registry_secrets#module)).
+        The plugin reads it on the host and puts it into the configuration file, which it then writes owner-only
+        (mode 0600 on POSIX) and without the copy's diff or log; the diff it returns shows the value redacted.
+      - The registry reads C(http.secret) only from its configuration or the environment; the environment is
+        shown by C(docker inspect), so the configuration file holds it.
+    type: str
+    default: ""
 notes:
   - The registry reads the configuration only when it starts; P(dockerwin.registry.registry_container#module) replaces
     the container when the configuration digest it is given changes.

@@ -78,6 +78,26 @@ def build_config(version, data_dir, delete_enabled=False, extra=None):
     return merged
 
 
+def security_section(tls_certificate="", tls_key="", htpasswd_path="", realm="Registry", http_secret=""):
+    """http.tls (minimum TLS 1.2), auth.htpasswd and http.secret, for the paths the container sees; {} when none."""
+    section = {}
+    if tls_certificate:
+        section.setdefault("http", {})["tls"] = {"certificate": tls_certificate, "key": tls_key, "minimumtls": "tls1.2"}
+    if http_secret:
+        section.setdefault("http", {})["secret"] = http_secret
+    if htpasswd_path:
+        section["auth"] = {"htpasswd": {"realm": realm, "path": htpasswd_path}}
+    return section
+
+
+def redact(config, replacement):
+    """A copy of config without http.secret's value, for diffs and messages."""
+    shown = copy.deepcopy(config)
+    if isinstance(shown.get("http"), dict) and "secret" in shown["http"]:
+        shown["http"]["secret"] = replacement
+    return shown
+
+
 def plain(value):
     """Plain Python types (Ansible hands over tagged str/dict subclasses that YAML cannot represent)."""
     if isinstance(value, dict):

@@ -26,6 +26,8 @@ WINDOWS_MODULES = {
     "service": "ansible.windows.win_service",
     "hosts": "ansible.windows.win_hosts",
     "certificate_store": "ansible.windows.win_certificate_store",
+    "acl": "ansible.windows.win_acl",
+    "acl_inheritance": "ansible.windows.win_acl_inheritance",
 }
 POSIX_MODULES = {
     "command": "ansible.builtin.command",
@@ -73,11 +75,17 @@ class Target:
                 return self._action._execute_module(module_name=name, module_args=args, task_vars=self._task_vars)
         return self._action._execute_module(module_name=name, module_args=args, task_vars=self._task_vars)
 
-    def action(self, kind, args):
-        """Run the stock *action* plugin for `kind` (copy/win_copy transfer files from the controller)."""
+    def action(self, kind, args, secret=False):
+        """Run the stock *action* plugin for `kind` (copy/win_copy transfer files from the controller).
+
+        secret: the sub-task runs with no_log and without diff, so the content never reaches a result or a log.
+        """
         name = self.modules[kind]
         task = self._action._task.copy()
         task.args = args
+        if secret:
+            task.no_log = True
+            task.diff = False
         plugin = self._action._shared_loader_obj.action_loader.get(
             name,
             task=task,
@@ -128,17 +136,38 @@ class Target:
             raise AnsibleActionFail("docker %s printed no JSON: %s" % (" ".join(args[:2]), exc)) from exc
 
     # -- files --------------------------------------------------------------------------------
-    def ensure_dir(self, path):
-        return self.module("file", {"path": path, "state": "directory"})
+    def ensure_dir(self, path, mode=None):
+        """Make a folder (mode applies on POSIX targets only)."""
+        args = {"path": path, "state": "directory"}
+        if mode and not self.windows:
+            args["mode"] = mode
+        return self.module("file", args)
 
-    def write_file(self, path, content, mode=None, backup=False):
-        """Write text content atomically through copy/win_copy (they handle check mode and diff)."""
+    def write_file(self, path, content, mode=None, backup=False, secret=False):
+        """Write text content atomically through copy/win_copy (they handle check mode and diff); with secret,
+        nothing of the content is logged or diffed (see action())."""
         args = {"content": content, "dest": path}
         if backup:
             args["backup"] = True
         if mode and not self.windows:
             args["mode"] = mode
-        return self.action("copy", args)
+        return self.action("copy", args, secret=secret)
+
+    def restrict_dir(self, path, principals, readers=()):
+        """Owner-only access to a folder and what it holds. POSIX: mode 0700 (files are written 0600).
+        Windows: full control for each of `principals` and read for each of `readers` (names or SIDs), inherited
+        by files and sub-folders, then the inherited entries removed (explicit entries first, so the folder never
+        has an empty DACL). Returns the module results."""
+        if not self.windows:
+            return [self.module("file", {"path": path, "state": "directory", "mode": "0700"})]
+        results = []
+        for principal, rights in [(p, "FullControl") for p in principals] + [(r, "ReadAndExecute") for r in readers]:
+            results.append(self.module("acl", {
+                "path": path, "user": principal, "rights": rights, "type": "allow", "state": "present",
+                "inherit": "ContainerInherit, ObjectInherit", "propagation": "None",
+            }))
+        results.append(self.module("acl_inheritance", {"path": path, "state": "absent", "reorganize": False}))
+        return results
 
     def upload(self, src, dest, mode=None, backup=False):
         """Copy a controller file to the target (mode applies on POSIX targets only); with backup, copy/win_copy
