@@ -80,25 +80,30 @@ class RegistryAPI:
         return digest
 
     def push_image(self, repository, tag="latest", content=None, os_name="linux", architecture="amd64",
-                   foreign_layers=(), oci=False):
+                   foreign_layers=(), oci=False, created=None):
         """Push a one-layer image; returns the manifest digest. ``tag`` may be a digest (``sha256:...``):
         the manifest is then pushed by digest only (it must be that manifest's digest, see ``image_manifest``).
         ``foreign_layers``: descriptors put before the layer, as Windows base layers are (not uploaded:
-        clients fetch them from their ``urls``). ``oci``: an OCI image manifest instead of Docker schema 2."""
-        manifest, media_type = self.image_manifest(repository, tag, content, os_name, architecture, foreign_layers, oci)
+        clients fetch them from their ``urls``). ``oci``: an OCI image manifest instead of Docker schema 2.
+        ``created``: the image config's creation date (RFC 3339 text); none by default."""
+        manifest, media_type = self.image_manifest(repository, tag, content, os_name, architecture, foreign_layers, oci,
+                                                   created)
         return self.push_manifest(repository, tag, manifest, media_type)
 
     def image_manifest(self, repository, tag="latest", content=None, os_name="linux", architecture="amd64",
-                       foreign_layers=(), oci=False):
+                       foreign_layers=(), oci=False, created=None):
         """Upload the blobs of a one-layer image: returns (manifest bytes, media type), not pushed yet."""
         tar = _tar_with_file("hello.txt", content if content is not None else ("%s:%s\n" % (repository, tag)).encode())
         layer = gzip.compress(tar, mtime=0)
-        config = json.dumps({
+        config = {
             "architecture": architecture,
             "os": os_name,
             "config": {},
             "rootfs": {"type": "layers", "diff_ids": [sha256(tar)]},
-        }, sort_keys=True).encode()
+        }
+        if created is not None:
+            config["created"] = created
+        config = json.dumps(config, sort_keys=True).encode()
         media_type = OCI_MANIFEST if oci else MANIFEST_V2
         manifest = json.dumps({
             "schemaVersion": 2,
@@ -110,20 +115,25 @@ class RegistryAPI:
         }, sort_keys=True).encode()
         return manifest, media_type
 
+    def delete_manifest(self, repository, digest):
+        """DELETE a manifest by digest (the registry must allow deletes)."""
+        self.request("DELETE", "/v2/%s/manifests/%s" % (repository, digest), expect=(202,))
+
     def push_manifest(self, repository, reference, manifest, media_type):
         """PUT a manifest (bytes) under a tag or its digest; returns its digest."""
         self.request("PUT", "/v2/%s/manifests/%s" % (repository, reference), data=manifest,
                      headers={"Content-Type": media_type}, expect=(201,))
         return sha256(manifest)
 
-    def push_manifest_list(self, repository, tag, platforms, oci=False):
+    def push_manifest_list(self, repository, tag, platforms, oci=False, created=None):
         """Push one image per (os, architecture[, os_version]) by digest, then a manifest list (``oci``: an OCI
-        index) naming them under ``tag``. Returns (list digest, [image digests])."""
+        index) naming them under ``tag``. Returns (list digest, [image digests]). ``created``: as for push_image."""
         entries, digests = [], []
         for platform in platforms:
             os_name, architecture = platform[0], platform[1]
             content = ("%s:%s %s/%s\n" % (repository, tag, os_name, architecture)).encode()
-            manifest, media_type = self.image_manifest(repository, tag, content, os_name, architecture, oci=oci)
+            manifest, media_type = self.image_manifest(repository, tag, content, os_name, architecture, oci=oci,
+                                                       created=created)
             digest = self.push_manifest(repository, sha256(manifest), manifest, media_type)
             description = {"os": os_name, "architecture": architecture}
             if len(platform) > 2:
