@@ -563,6 +563,7 @@ class FakeHost:
 
     def _build(self, args):
         tags, labels, rest = [], {}, list(args)
+        isolation = ""
         while rest and rest[0].startswith("-"):
             flag, value = rest[0], rest[1]
             if flag in ("--tag", "-t"):
@@ -570,6 +571,13 @@ class FakeHost:
             elif flag == "--label":
                 key, _, val = value.partition("=")
                 labels[key] = val
+            elif flag == "--isolation":
+                # `docker build --isolation`: Windows only (process, hyperv, default); Linux engines refuse others.
+                if value not in ("process", "hyperv", "default"):
+                    return 1, "", "invalid isolation: %r\n" % value
+                if not self.windows and value != "default":
+                    return 1, "", "Error response from daemon: isolation %s is not supported on linux\n" % value
+                isolation = value
             else:
                 raise AssertionError("docker build flag this model does not know: %r" % flag)
             rest = rest[2:]
@@ -581,6 +589,8 @@ class FakeHost:
             return 1, "", "failed to solve: failed to read dockerfile: open Dockerfile: no such file or directory\n"
         self.build_contexts = getattr(self, "build_contexts", [])
         self.build_contexts.append({k: v for k, v in self.files.items() if k.startswith(context + self.path.sep)})
+        self.build_isolations = getattr(self, "build_isolations", [])
+        self.build_isolations.append(isolation)
         image_id = "sha256:" + _hex("build %s %r" % (tags, sorted(labels.items())))
         for tag in tags:
             self.images[tag] = image_inspect(tag, labels=labels, windows=self.windows, image_id=image_id)
