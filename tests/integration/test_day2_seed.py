@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 
 import playbook
-from registry_api import RegistryAPI
+from registry_api import FOREIGN_LAYER, RegistryAPI
 from registry_process import registry_factory  # noqa: F401  (fixture)
 
 ACCEPT = ", ".join([
@@ -44,7 +44,9 @@ def seed(tmp_path, dest, source, images, check=False, prefix=""):
 
 
 def test_seed_copies_exactly_the_listed_tags_with_identical_digests(tmp_path, registry_factory):  # noqa: F811
-    source, dest = registry_factory(), registry_factory()
+    # Registries accept manifests naming foreign layers only from allowed URLs (validation.manifests.urls.allow).
+    allow = {"validation": {"manifests": {"urls": {"allow": ["^https://mcr\\.microsoft\\.com/"]}}}}
+    source, dest = registry_factory(config=allow), registry_factory(config=allow)
     api = RegistryAPI(source.url)
     expected = {
         ("team/app", "1"): api.push_image("team/app", "1"),
@@ -57,7 +59,12 @@ def test_seed_copies_exactly_the_listed_tags_with_identical_digests(tmp_path, re
     expected[("multi/oci", "1")] = index
     mlist, mchildren = api.push_manifest_list("multi/docker", "1", [("linux", "amd64"), ("linux", "arm64")])
     expected[("multi/docker", "1")] = mlist
-    images = ["team/app:1", "team/all", "multi/oci:1", "multi/docker:1"]
+    # A Windows base image: its foreign layer is not in the source registry and is not copied, only named.
+    foreign = {"mediaType": FOREIGN_LAYER, "size": 1000000, "digest": "sha256:" + "ab" * 32,
+               "urls": ["https://mcr.microsoft.com/v2/windows/servercore/blobs/sha256:" + "ab" * 32]}
+    expected[("base/servercore", "ltsc2022")] = api.push_image("base/servercore", "ltsc2022", os_name="windows",
+                                                               foreign_layers=[foreign])
+    images = ["team/app:1", "team/all", "multi/oci:1", "multi/docker:1", "base/servercore:ltsc2022"]
 
     check = seed(tmp_path, dest, source, images, check=True)
     assert not check.failed, check
@@ -77,7 +84,7 @@ def test_seed_copies_exactly_the_listed_tags_with_identical_digests(tmp_path, re
         assert digest(dest.url, "multi/oci", child) == child
     for child in mchildren:
         assert digest(dest.url, "multi/docker", child) == child
-    assert catalog(dest.url) == ["multi/docker", "multi/oci", "team/all", "team/app"]
+    assert catalog(dest.url) == ["base/servercore", "multi/docker", "multi/oci", "team/all", "team/app"]
     assert digest(dest.url, "team/app", "2") == "HTTP 404"
 
     again = seed(tmp_path, dest, source, images)
