@@ -9,11 +9,11 @@ short_description: Back up a registry's data folder to a tar.gz archive on its h
 version_added: 0.2.0
 description:
   - O(state=backup) runs C(tar -czf <archive> -C <data_dir> .) on the target (Windows Server 2019 and later ship
-    C(tar.exe)), then writes C(<archive>.json) with the digests given in O(snapshot). That file is written last: its
+    C(tar.exe)), then writes C(<archive>.json) with the digests given in O(snapshot). That file is written last; its
     presence marks a complete backup. An existing backup is left alone unless O(force=true).
   - O(state=restore) removes C(<data_dir>/docker) (where the registry keeps everything; the folder itself and its ACL
     stay), runs C(tar -xzf <archive> -C <data_dir>) and returns the digests recorded at backup time as RV(snapshot).
-  - Consistency is the caller's job: make the registry read-only during a backup and stop it during a restore
+  - Consistency is the caller's job; make the registry read-only during a backup and stop it during a restore
     (C(playbooks/backup.yml) and C(playbooks/restore.yml) do).
 author: dockerwin.registry maintainers
 extends_documentation_fragment:
@@ -46,7 +46,7 @@ options:
     type: str
     required: true
   snapshot:
-    description: Digests to record beside the archive (C({"repository:tag": digest})), for O(state=backup).
+    description: Digests to record beside the archive (repository:tag to digest), for O(state=backup).
     type: dict
     default: {}
   force:

@@ -11,13 +11,13 @@ short_description: Copy images registry-to-registry by digest (seeding, mirrorin
 version_added: 0.2.0
 description:
   - Copies images from the registry at O(src_url) to the registry at O(url) with the HTTP API v2, where the task
-    runs (usually the controller): blobs first, then manifests with their exact bytes, so every digest stays the same,
+    runs (usually the controller); blobs first, then manifests with their exact bytes, so every digest stays the same,
     a manifest list or OCI index included (its platform manifests are copied by digest before it).
   - Blobs the destination has are not sent again. Within one registry (same O(url) and O(src_url)), blobs are
     mounted from the source repository; otherwise they are read and uploaded (one PUT, or PATCH chunks above 32 MiB;
     a blob is held in memory while it is copied).
   - An image whose tag already resolves to the same digest at the destination is skipped.
-  - Foreign (non-distributable) layers, such as Windows base layers, are not copied: clients fetch them from their
+  - Foreign (non-distributable) layers, such as Windows base layers, are not copied; clients fetch them from their
     C(urls); the destination must accept manifests naming them (distribution does).
 author:
   - dockerwin.registry contributors (!UNKNOWN)
@@ -105,6 +105,8 @@ bytes_copied:
   type: int
 """
 
+import json
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dockerwin.registry.plugins.module_utils._registry_client import (
@@ -118,8 +120,6 @@ from ansible_collections.dockerwin.registry.plugins.module_utils._registry_clien
     split_reference,
 )
 from ansible_collections.dockerwin.registry.plugins.module_utils._registry_writer import RegistryWriter
-
-import json
 
 
 def parse_images(values):

@@ -48,7 +48,7 @@ options:
     type: str
     default: ""
   dry_run:
-    description: Pass C(--dry-run): report what would be deleted, delete nothing.
+    description: Pass C(--dry-run); report what would be deleted, delete nothing.
     type: bool
     default: false
   delete_untagged:

@@ -33,6 +33,7 @@ def test_proxy_instance_serves_upstream_images_and_refuses_pushes(make_instance,
     proxy = make_instance(windows_registry_config_extra={"proxy": {"remoteurl": remote}})
 
     check = assert_ok(proxy.deploy(check=True))
+    assert any("Run the registry container" in name for name in check.changed_tasks())
     assert proxy.container() is None
     assert_ok(proxy.deploy())
     config = (proxy.config_dir / proxy.container()["Config"]["Cmd"][0].rsplit("/", 1)[1]).read_text()
@@ -51,4 +52,3 @@ def test_proxy_instance_serves_upstream_images_and_refuses_pushes(make_instance,
     docker("image", "rm", mine, check=False)
     assert pushed.returncode != 0
     assert digests(proxy, ["team/mine:1"])["team/mine:1"].startswith("HTTP 404")
-    del check

@@ -15,7 +15,6 @@ Expectations from the documentation, not from the code:
 
 from __future__ import annotations
 
-import copy
 import json
 
 import pytest
@@ -121,8 +120,8 @@ def test_gc_runs_registry_exe_in_a_oneoff_container_with_the_same_mounts_and_con
 def test_gc_dry_run_and_delete_untagged_flags(monkeypatch):
     host = OpsHost()
     run(monkeypatch, host, registry_gc, {"container": "registry", "dry_run": True, "delete_untagged": True})
-    assert parse_oneoff(host.oneoff[0])["args"] == ["garbage-collect", "--dry-run", "--delete-untagged",
-                                                     "C:\\config\\config-0123456789ab.yml"]
+    config = "C:\\config\\config-0123456789ab.yml"
+    assert parse_oneoff(host.oneoff[0])["args"] == ["garbage-collect", "--dry-run", "--delete-untagged", config]
 
 
 def test_gc_delete_untagged_refused_below_3_before_any_run(monkeypatch):
