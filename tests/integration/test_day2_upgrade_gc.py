@@ -109,6 +109,7 @@ def test_upgrade_to_another_image_keeps_every_digest(reg, relabelled_image, regi
     check = assert_ok(run("upgrade.yml", reg, check=True, registry_upgrade_image=relabelled_image))
     assert any(ROLE_CONTAINER_TASK in name for name in check.changed_tasks())
     assert container(reg.name)["Id"] == old["Id"], "check mode must not replace the container"
+    assert "4 tags recorded, to be checked on the real run" in check.result("Report the upgrade")["msg"]
 
     applied = assert_ok(run("upgrade.yml", reg, registry_upgrade_image=relabelled_image))
     new = container(reg.name)
