@@ -8,12 +8,27 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
+import urllib.request
 
 from conftest import container
 import images
 import playbook
 from registry_api import RegistryAPI
 from test_day2_upgrade_gc import assert_ok, digests, docker, pull_fresh
+
+
+def wait_ready(reg, timeout=60):
+    """Until GET /v2/ answers (a restarted container takes a moment to listen)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(reg.url + "/v2/", timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
 
 
 def run(name, reg, check=False, **extra):
@@ -48,6 +63,7 @@ def test_backup_wipe_restore_keeps_every_digest(make_instance, hello_image, tmp_
 
         shutil.rmtree(reg.data_dir / "docker")
         docker("container", "restart", reg.name)
+        wait_ready(reg)
         assert all(v == "HTTP 404" for v in digests(reg, refs).values()), "the wipe must lose the images"
 
         check = assert_ok(run("restore.yml", reg, check=True, registry_backup_archive=str(archive)))
