@@ -15,7 +15,7 @@ description:
     What must change is decided on the controller with the Python C(cryptography) and C(bcrypt) libraries, and only
     the files that differ are written (M(ansible.windows.win_copy) or M(ansible.builtin.copy), with C(no_log) and
     without diff).
-  - Layout: O(ca_dir)C(/ca.key) and C(ca.crt) (the CA of O(tls=self_signed); kept out of the folder the container
+  - The files are O(ca_dir)C(/ca.key) and C(ca.crt) (the CA of O(tls=self_signed); kept out of the folder the container
     mounts), O(config_dir)C(/tls/server.crt), C(server.key), C(ca.crt), O(config_dir)C(/auth/htpasswd) and
     C(http.secret).
   - Access is owner-only. POSIX targets get folders with mode 0700 and files with mode 0600. On Windows targets,
