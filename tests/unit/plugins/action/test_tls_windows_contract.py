@@ -15,6 +15,8 @@ from __future__ import annotations
 import base64
 import datetime
 import json
+import subprocess
+import sys
 
 import bcrypt
 import pytest
@@ -23,6 +25,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.dockerwin.registry.plugins.action import registry_config, registry_secrets
 from ansible_collections.dockerwin.registry.tests.unit.plugins.action import recorder
@@ -275,11 +278,27 @@ def test_bad_inputs_fail_before_any_change(monkeypatch):
     assert host.changing_calls() == []
 
 
-def test_documented_options_are_the_argument_spec():
-    from ansible_collections.dockerwin.registry.plugins.modules import registry_secrets as doc
+@pytest.fixture(scope="module")
+def secrets_doc(collection_env):
+    """registry_secrets' docs as ansible-doc builds them (doc fragments merged)."""
+    completed = subprocess.run([sys.executable, "-m", "ansible", "doc", "--json", "-t", "module", "dockerwin.registry.registry_secrets"],
+                               env=collection_env, capture_output=True, text=True, timeout=120, check=False)
+    assert completed.returncode == 0, completed.stderr
+    return json.loads(completed.stdout)["dockerwin.registry.registry_secrets"]
 
-    documented = yaml.safe_load(doc.DOCUMENTATION)["options"]
+
+def test_documented_options_are_the_argument_spec(secrets_doc):
+    documented = secrets_doc["doc"]["options"]
     assert sorted(documented) == sorted(registry_secrets.ARGUMENT_SPEC)
     for name, spec in registry_secrets.ARGUMENT_SPEC.items():
         assert documented[name].get("type") == spec["type"], name
         assert documented[name].get("default", None) == spec.get("default"), name
+    assert secrets_doc["doc"]["attributes"]["check_mode"]["support"] == "full"
+
+
+def test_examples_are_valid_tasks(secrets_doc):
+    tasks = yaml.safe_load(secrets_doc["examples"])
+    validator = ArgumentSpecValidator(registry_secrets.ARGUMENT_SPEC)
+    for task in tasks:
+        result = validator.validate(task["dockerwin.registry.registry_secrets"])
+        assert not result.error_messages, (task["name"], result.error_messages)
