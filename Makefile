@@ -43,10 +43,7 @@ SOURCES := $(shell find . \( -path ./.git -o -path './.venv*' -o -path ./.collec
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # .venv's tools first: ansible-lint, molecule and the tests call ansible-playbook & co. by name.
 RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
-# The ansible-core 2.20 run uses the same collections as .venv: the installed dockerwin.registry first,
-# then those bundled in .venv's site-packages.
-RUN_CORE220 := PATH="$(CURDIR)/$(VENV_CORE220)/bin:$$PATH" \
-  ANSIBLE_COLLECTIONS_PATH="$(COLLECTIONS):$(VENV_SITE)"
+RUN_CORE220 := PATH="$(CURDIR)/$(VENV_CORE220)/bin:$$PATH"
 
 DEMO_REGISTRY ?= 127.0.0.1:5000
 DEMO_IMAGE := $(DEMO_REGISTRY)/demo/hello:1
@@ -72,10 +69,19 @@ $(VENV)/.stamp: requirements/requirements.txt | python
 	$(VENV)/bin/python -m pip install -q --disable-pip-version-check -r $<
 	touch $@
 
-$(VENV_CORE220)/.stamp: requirements/requirements-core2.20.txt | python
+# ansible-core 2.20 uses the very collections of .venv (ansible.windows, ansible.posix, ...), found the
+# way .venv's core finds them: on sys.path. A .pth file puts a folder on the 2.20 venv's sys.path whose
+# only entry links to .venv's ansible_collections (not .venv's packages, so core 2.21 stays out). Unlike
+# ANSIBLE_COLLECTIONS_PATH, this holds for in-process imports by the tests and for subprocesses that
+# set a collections path of their own.
+$(VENV_CORE220)/.stamp: requirements/requirements-core2.20.txt | python $(VENV)/.stamp
 	rm -rf $(VENV_CORE220)
 	$(PYTHON) -m venv $(VENV_CORE220)
 	$(VENV_CORE220)/bin/python -m pip install -q --disable-pip-version-check -r $<
+	mkdir -p $(VENV_CORE220)/collections
+	ln -s $(VENV_SITE)/ansible_collections $(VENV_CORE220)/collections/ansible_collections
+	echo "$(CURDIR)/$(VENV_CORE220)/collections" \
+	  > $(VENV_CORE220)/lib/python$(PY_VER)/site-packages/dockerwin-venv-collections.pth
 	touch $@
 
 # ---------------------------------------------------------------------------------------------------
