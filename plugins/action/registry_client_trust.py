@@ -32,7 +32,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         target = Target(self, task_vars)
         try:
             result.update(_Trust(target, args).converge())
@@ -72,12 +72,12 @@ class _Trust:
             name, step = failed[0]
             raise AnsibleActionFail("%s failed: %s" % (name, step.get("msg")), result=step)
         result = {
-            "changed": any(step.get("changed") for _, step in steps),
+            "changed": any(step.get("changed") for dummy, step in steps),
             "ca_path": C.certs_d_ca(self.args["registry"], self.windows, self.args["certs_d_root"] or None) if self.certs else "",
             "thumbprints": [C.thumbprint(der) for der in self.certs],
             "steps": [name for name, step in steps if step.get("changed")],
         }
-        diffs = [step["diff"] for _, step in steps if step.get("diff")]
+        diffs = [step["diff"] for dummy, step in steps if step.get("diff")]
         if diffs:
             result["diff"] = diffs
         return result

@@ -40,7 +40,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         options = (["-H", args["docker_host"]] if args["docker_host"] else []) + (
             ["--config", args["docker_config"]] if args["docker_config"] else [])
         target = Target(self, task_vars, docker_cli=args["docker_cli"], docker_options=options)

@@ -37,7 +37,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
         options = ["-H", args["docker_host"]] if args["docker_host"] else []
         target = Target(self, task_vars, docker_cli=args["docker_cli"], docker_options=options)
         try:

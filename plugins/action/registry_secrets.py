@@ -54,7 +54,12 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        _, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        if S.CRYPTOGRAPHY_IMPORT_ERROR is not None:
+            raise AnsibleActionFail(
+                "registry_secrets needs the Python package cryptography on the controller (pip install cryptography): %s"
+                % S.CRYPTOGRAPHY_IMPORT_ERROR
+            )
         for content, src in EXCLUSIVE:  # empty strings are the role's "not given", so not validate_argument_spec's check
             if args[content] and args[src]:
                 raise AnsibleActionFail("%s and %s are both given: give the content or the file on the controller" % (content, src))
@@ -136,7 +141,7 @@ class _Secrets:
         changed_files = sorted(self.paths[name] for name in plan.files if name in managed)
         result = dict(plan.facts)
         result.update(
-            changed=any(step.get("changed") for _, step in steps),
+            changed=any(step.get("changed") for dummy, step in steps),
             changed_files=changed_files,
             reasons=plan.reasons,
             secrets_digest=plan.digest(),

@@ -12,7 +12,8 @@ DOCUMENTATION = r"""
 name: windows_base_tag
 short_description: The Windows container base image tag that matches a host build
 version_added: 0.1.0
-author: dockerwin.registry maintainers
+author:
+  - dockerwin.registry contributors (!UNKNOWN)
 description:
   - Maps the build number of a Windows version fact (for example C(ansible_kernel), V(10.0.20348.0)) to the
     LTSC tag of Microsoft's base images, which process isolation requires to match the host build.

@@ -15,7 +15,8 @@ description:
     stay), runs C(tar -xzf <archive> -C <data_dir>) and returns the digests recorded at backup time as RV(snapshot).
   - Consistency is the caller's job; make the registry read-only during a backup and stop it during a restore
     (C(playbooks/backup.yml) and C(playbooks/restore.yml) do).
-author: dockerwin.registry maintainers
+author:
+  - dockerwin.registry contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dockerwin.registry.attributes
   - dockerwin.registry.attributes.ACTIONS

@@ -13,7 +13,8 @@ description:
     of O(username) for O(registry); the config and the helper's answer are read on the controller and never returned.
   - V(absent) runs C(docker logout <registry>) when a login is stored.
   - Use C(no_log) on the task.
-author: dockerwin.registry maintainers
+author:
+  - dockerwin.registry contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dockerwin.registry.attributes
   - dockerwin.registry.attributes.ACTIONS

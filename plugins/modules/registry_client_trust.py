@@ -15,7 +15,8 @@ description:
     (M(ansible.builtin.lineinfile)) on Linux.
   - V(absent) removes the ca.crt (the folder stays, as it may hold client certificates), the store entries by thumbprint
     and the hosts entry this module manages.
-author: dockerwin.registry maintainers
+author:
+  - dockerwin.registry contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dockerwin.registry.attributes
   - dockerwin.registry.attributes.ACTIONS

@@ -12,7 +12,8 @@ description:
     registries in C(IndexConfigs) with C(Secure=false) or in C(InsecureRegistryCIDRs), mirrors in C(Mirrors)).
   - With O(smoke_test), tags a small image as C(<registry>/<account>/<image>:<tag>), pushes it, removes the tag,
     pulls it back and compares image IDs (not in check mode). Never reports a change.
-author: dockerwin.registry maintainers
+author:
+  - dockerwin.registry contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dockerwin.registry.attributes
   - dockerwin.registry.attributes.ACTIONS

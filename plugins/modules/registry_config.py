@@ -19,7 +19,8 @@ description:
     replaced file once a new container runs.
   - Windows targets (PowerShell shell) are handled with M(ansible.windows.win_file) and M(ansible.windows.win_copy),
     other targets with M(ansible.builtin.file) and M(ansible.builtin.copy).
-author: dockerwin.registry maintainers
+author:
+  - dockerwin.registry contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dockerwin.registry.attributes
   - dockerwin.registry.attributes.ACTIONS

@@ -20,7 +20,8 @@ description:
     running for O(start_grace) seconds. When the new container does not start, it is removed, the old one gets its
     name back and is started again, and the task fails with Docker's error and the container's last log lines.
   - Every container made carries the label C(io.dockerwin.registry.managed=true).
-author: dockerwin.registry maintainers
+author:
+  - dockerwin.registry contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dockerwin.registry.attributes
   - dockerwin.registry.attributes.ACTIONS

@@ -15,7 +15,8 @@ description:
     Windows PowerShell 5.1 writes it), its indentation and newlines. Creates the file and its folder when absent.
   - A file that is not valid JSON (or not a JSON object) fails the task naming the path and the parse error, and is not touched.
   - Does not reload Docker; P(dockerwin.registry.registry_daemon_reload#module) does, with the result of this module.
-author: dockerwin.registry maintainers
+author:
+  - dockerwin.registry contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dockerwin.registry.attributes
   - dockerwin.registry.attributes.ACTIONS

@@ -14,7 +14,8 @@ description:
     O(backup_file) back (or removes a file that was O(created)), reloads again, and fails with Docker's error
     (from O(daemon_log), or the service journal on Linux).
   - Meant as a handler after P(dockerwin.registry.registry_daemon_config#module); always reports a change.
-author: dockerwin.registry maintainers
+author:
+  - dockerwin.registry contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dockerwin.registry.attributes
   - dockerwin.registry.attributes.ACTIONS

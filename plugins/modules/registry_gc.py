@@ -16,7 +16,8 @@ description:
     (C(storage.maintenance.readonly.enabled)); C(playbooks/garbage_collect.yml) does that and restores normal mode.
   - Reports the blobs marked, eligible and deleted from the command's output, and on POSIX hosts the size of
     O(data_dir) before and after (C(du -sb)). On Windows the size is not measured; the GC output is the account.
-author: dockerwin.registry maintainers
+author:
+  - dockerwin.registry contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dockerwin.registry.attributes
   - dockerwin.registry.attributes.ACTIONS

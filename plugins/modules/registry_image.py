@@ -29,7 +29,8 @@ description:
     image the build used; C(docker image build) never pulls on its own (no C(--pull)).
   - Files are sent into a fresh folder made with M(ansible.windows.win_tempfile) (Windows) or
     M(ansible.builtin.tempfile), and that folder is removed afterwards.
-author: dockerwin.registry maintainers
+author:
+  - dockerwin.registry contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dockerwin.registry.attributes
   - dockerwin.registry.attributes.ACTIONS

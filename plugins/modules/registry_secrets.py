@@ -32,7 +32,8 @@ description:
   - O(auth=htpasswd) writes one bcrypt hash per user. A user whose password still matches the hash on the host
     keeps that hash; a changed password gets a new hash; users no longer listed are removed.
   - C(http.secret) is made once (64 random URL-safe characters) and kept.
-author: dockerwin.registry maintainers
+author:
+  - dockerwin.registry contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dockerwin.registry.attributes
   - dockerwin.registry.attributes.ACTIONS
@@ -130,7 +131,7 @@ options:
         type: str
         required: true
   realm:
-    description: Realm of the basic authentication, returned as RV(realm).
+    description: Realm of the basic authentication, returned as C(realm).
     type: str
     default: Registry
   principals:

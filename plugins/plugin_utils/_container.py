@@ -113,7 +113,7 @@ def actual_state(inspect, desired, windows):
     host = inspect.get("HostConfig") or {}
     ports = []
     for key, bindings in sorted((host.get("PortBindings") or {}).items()):
-        container_port, _, protocol = key.partition("/")
+        container_port, dummy, protocol = key.partition("/")
         for binding in bindings or []:
             ports.append((_norm_ip(binding.get("HostIp") or ""), int(binding.get("HostPort") or 0), int(container_port), protocol or "tcp"))
     mounts = [

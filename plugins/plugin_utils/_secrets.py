@@ -19,11 +19,16 @@ import re
 import secrets
 from dataclasses import dataclass, field
 
-from cryptography import x509
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+try:
+    from cryptography import x509
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+except ImportError as exc:  # the action plugin checks this before any use
+    CRYPTOGRAPHY_IMPORT_ERROR = exc
+else:
+    CRYPTOGRAPHY_IMPORT_ERROR = None
 
 # Logical files and where they live: the CA key stays out of the folder the container mounts.
 CA_KEY = "ca_key"
@@ -242,7 +247,7 @@ def parse_htpasswd(data):
         line = line.strip()
         if not line or line.startswith("#") or ":" not in line:
             continue
-        name, _, hashed = line.partition(":")
+        name, dummy, hashed = line.partition(":")
         users[name] = hashed
     return users
 

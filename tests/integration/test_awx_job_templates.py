@@ -56,7 +56,7 @@ class Job:
         extravars.write_text(json.dumps(extra_vars))
         job_env = {}
         for credential_type, inputs in credentials:
-            injected_env, injected_vars, _ = awx_rules.inject(credential_type, inputs, env_dir)
+            injected_env, injected_vars, dummy = awx_rules.inject(credential_type, inputs, env_dir)
             assert not injected_vars, "these credential types inject into the environment only"
             job_env.update(injected_env)
         argv = [str(playbook.ANSIBLE_PLAYBOOK), "-i", self.inventory, "--extra-vars", "@%s" % extravars,
@@ -71,10 +71,10 @@ class Job:
         # Facts of a host reached by the local connection hold the controller's environment (ansible_env), as
         # with any AWX credential injected into the environment; hosts over PSRP/SSH never see it. Elsewhere in
         # the output, the argv and the extra vars the secret must not appear.
-        for _, _, result in run.tasks:
+        for dummy, dummy, result in run.tasks:
             result.get("ansible_facts", {}).pop("ansible_env", None)
         shown = json.dumps(run.data) + proc.stderr + " ".join(argv) + extravars.read_text()
-        for secret in [v for _, inputs in credentials for k, v in inputs.items() if k == "password"]:
+        for secret in [v for dummy, inputs in credentials for k, v in inputs.items() if k == "password"]:
             assert secret not in shown, "a secret leaked"
         return run
 

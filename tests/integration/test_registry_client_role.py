@@ -199,7 +199,7 @@ def test_client_check_apply_rerun_push_and_absent(tmp_path, test_dockerd, regist
     # Idempotent re-run: nothing changes, no reload.
     again = assert_ok(client.run())
     assert again.changed == 0, again.changed_tasks()
-    assert not any(RELOAD_TASK in name for name, _, _ in again.tasks)
+    assert not any(RELOAD_TASK in name for name, dummy, dummy in again.tasks)
     assert client.config_bytes() == json.dumps(config, indent=2).encode() + b"\n"
 
     # absent: own entries only.

@@ -425,7 +425,7 @@ def test_expired_message_then_renewal_keeps_ca_key_and_data(make_instance, test_
     assert renewed.result(CONTAINER_TASK)["changed"] is True and reg.container()["Id"] != before["Id"]
     files = secure.files()
     assert {name: files[name] for name in kept} == kept, "CA, server key and http.secret stay"
-    served, _ = secure.server_cert()
+    served, dummy = secure.server_cert()
     assert served.not_valid_after_utc > datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=300)
     assert marker.read_text() == "data stays\n"
     listed = catalog_playbook(tmp_path, url, ca_path=str(ca_file), connect_address=connect)
@@ -467,7 +467,7 @@ def test_provided_certificate_from_trustme(make_instance, test_address, tmp_path
     assert again.changed == 0, again.changed_tasks()
 
     # A key that does not belong to the certificate is refused before anything changes.
-    _, _, other_key = make_tls_files(tmp_path / "other", name)
+    dummy, dummy, other_key = make_tls_files(tmp_path / "other", name)
     reg.write(windows_registry_tls_key_src=str(other_key))
     refused = reg.deploy()
     assert refused.failed and "does not belong to windows_registry_tls_certificate" in refused.failure_message()

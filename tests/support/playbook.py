@@ -46,17 +46,17 @@ class Run:
         return self.rc != 0 or self.stats.get("failures", 0) > 0 or self.stats.get("unreachable", 0) > 0
 
     def changed_tasks(self):
-        return [name for name, _, result in self.tasks if result.get("changed")]
+        return [name for name, dummy, result in self.tasks if result.get("changed")]
 
     def result(self, name_part):
         """The last result of the task whose name contains name_part."""
-        found = [result for name, _, result in self.tasks if name_part in name]
+        found = [result for name, dummy, result in self.tasks if name_part in name]
         if not found:
-            raise AssertionError("no task matching %r ran; tasks: %s" % (name_part, [n for n, _, _ in self.tasks]))
+            raise AssertionError("no task matching %r ran; tasks: %s" % (name_part, [n for n, dummy, dummy in self.tasks]))
         return found[-1]
 
     def failure_message(self):
-        return "\n".join("%s: %s" % (name, result.get("msg")) for name, _, result in self.tasks if result.get("failed"))
+        return "\n".join("%s: %s" % (name, result.get("msg")) for name, dummy, result in self.tasks if result.get("failed"))
 
     def __repr__(self):
         return "<Run rc=%s changed=%s failed=%s>" % (self.rc, self.changed_tasks(), self.failure_message())

@@ -31,7 +31,7 @@ def _used_addresses():
 
 def _free_address(prefix_pick):
     used = _used_addresses()
-    for _ in range(200):
+    for dummy in range(200):
         address = prefix_pick()
         if address not in used:
             return address

@@ -89,8 +89,8 @@ def spec_errors(survey):
             errors.append("%s: type %r is none of %s" % (where, qtype, ", ".join(QUESTION_TYPES)))
             continue
         default = item.get("default")
-        if "default" in item and default != "" and not (isinstance(default, QUESTION_TYPES[qtype])
-                                                          and not isinstance(default, bool)):
+        wrong_type = not isinstance(default, QUESTION_TYPES[qtype]) or isinstance(default, bool)
+        if "default" in item and default != "" and wrong_type:
             errors.append("%s: default %r is not a %s" % (where, default, qtype if qtype in ("integer", "float") else "string"))
         for bound in ("min", "max"):
             if item.get(bound) is not None and not _is_int(item[bound]):
@@ -137,7 +137,7 @@ def answer_errors(question, data, validate_required=True):
         if high is not None and len(value) > int(high):
             errors.append("'%s' is longer than %s characters" % (variable, high))
     elif qtype == "integer":
-        if type(value) is not int:  # AWX compares the exact type: True is no integer, nor is 5.0
+        if type(value) is not int:  # pylint: disable=unidiomatic-typecheck; AWX compares the exact type: True is no integer, nor is 5.0
             return ["'%s' expects an integer, got %r" % (variable, value)]
         if low is not None and value < int(low):
             errors.append("'%s' value %s is below %s" % (variable, value, low))
@@ -151,7 +151,7 @@ def answer_errors(question, data, validate_required=True):
         if high is not None and value > float(high):
             errors.append("'%s' value %s is above %s" % (variable, value, high))
     elif qtype == "multiselect":
-        if type(value) is not list:
+        if type(value) is not list:  # pylint: disable=unidiomatic-typecheck
             return ["'%s' expects a list" % variable]
         choices = _choice_list(question["choices"])
         errors += ["'%s': %r is not one of %s" % (variable, item, choices) for item in value if item not in choices]
@@ -275,7 +275,7 @@ def credential_type_errors(credential_type):
             errors.append("input id %r is reserved or repeated" % field["id"])
         ids.append(field["id"])
         ftype = field.get("type", "string")
-        if "default" in field and type(field["default"]) is not {"string": str, "boolean": bool}[ftype]:
+        if "default" in field and type(field["default"]) is not {"string": str, "boolean": bool}[ftype]:  # pylint: disable=unidiomatic-typecheck
             errors.append("input %r: default %r is not a %s" % (field["id"], field["default"], ftype))
         for key in ("choices", "multiline", "format", "secret"):
             if key in field and ftype != "string":

@@ -86,14 +86,14 @@ def rendered_tasks(tmp_path_factory):
 
 def test_playbook_uses_modules_the_snapshot_knows(rendered_tasks):
     known = set(awx_specs.load_snapshot()["modules"])
-    for name, module, _, _ in rendered_tasks:
+    for name, module, dummy, dummy in rendered_tasks:
         if module.startswith("awx.awx."):
             assert module.split(".")[-1] in known, "%s: regenerate awx_module_specs.json with %s" % (name, module)
 
 
 def test_every_awx_task_fits_its_module_spec(rendered_tasks, specs):
     checked = set()
-    for name, module, args, _ in rendered_tasks:
+    for name, module, args, dummy in rendered_tasks:
         if not module.startswith("awx.awx."):
             continue
         short = module.split(".")[-1]
@@ -115,7 +115,7 @@ def test_validator_catches_a_wrong_task(specs):
 
 
 def test_job_templates_carry_the_surveys_and_playbooks(rendered_tasks):
-    templates = {args["playbook"]: args for _, module, args, _ in rendered_tasks if module == "awx.awx.job_template"}
+    templates = {args["playbook"]: args for dummy, module, args, dummy in rendered_tasks if module == "awx.awx.job_template"}
     surveys = {path.stem for path in SURVEYS.glob("*.json")}
     assert sorted(templates) == sorted("playbooks/%s.yml" % stem for stem in surveys), "one job template per survey"
     for playbook, args in templates.items():
@@ -126,7 +126,7 @@ def test_job_templates_carry_the_surveys_and_playbooks(rendered_tasks):
 
 
 def test_credential_types_come_from_the_extension_files(rendered_tasks):
-    names = [args["name"] for _, module, args, _ in rendered_tasks if module == "awx.awx.credential_type"]
+    names = [args["name"] for dummy, module, args, dummy in rendered_tasks if module == "awx.awx.credential_type"]
     files = sorted((SURVEYS.parent / "credential_types").glob("*.yml"))
     assert sorted(names) == sorted(load_yaml(path)["name"] for path in files)
 

@@ -89,8 +89,10 @@ def test_the_checks_catch_prompts_pauses_and_late_checks():
     assert waits_for_input({"name": "x", "ansible.builtin.pause": {"prompt": "Go?"}})
     assert waits_for_input({"name": "x", "pause": None})
     assert not waits_for_input({"name": "x", "ansible.builtin.pause": {"seconds": 5}})
-    late = {"hosts": "all", "vars": {"x": 1}, "tasks": [{"name": "a", "ansible.builtin.file": {"path": "/x"}},
-                                                          {"name": "b", "ansible.builtin.assert": {"that": "x"}}]}
+    late = {"hosts": "all", "vars": {"x": 1}, "tasks": [
+        {"name": "a", "ansible.builtin.file": {"path": "/x"}},
+        {"name": "b", "ansible.builtin.assert": {"that": "x"}},
+    ]}
     assert not checks_inputs_first(late)
     early = dict(late, tasks=list(reversed(late["tasks"])))
     assert checks_inputs_first(early)

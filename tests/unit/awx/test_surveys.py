@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 import awx_rules
-from awx_playbooks import PLAYBOOKS, REPO, SURVEYS, accepted_inputs, plays, required_inputs
+from awx_playbooks import PLAYBOOKS, REPO, SURVEYS, accepted_inputs, required_inputs
 
 SURVEY_FILES = sorted(SURVEYS.glob("*.json"))
 # Survey question types that give a value an option of this type takes. Ansible's `list` type splits a string

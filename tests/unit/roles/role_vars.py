@@ -30,6 +30,7 @@ WINDOWS_FACTS = {
 }
 LINUX_FACTS = {"kernel": "6.1.0-28-amd64", "os_family": "Debian", "system": "Linux", "distribution_version": "12"}
 
+
 @contextlib.contextmanager
 def collection_loader(collections_dir):
     """Ansible's collection finder for the checkout, so the plugin loader finds dockerwin.registry.* (the FQCN

@@ -56,7 +56,7 @@ def instructions(text):
             continue
         line = pending + line
         pending = ""
-        keyword, _, rest = line.strip().partition(" ")
+        keyword, dummy, rest = line.strip().partition(" ")
         out.append((keyword.upper(), " ".join(rest.split())))
     return out
 
@@ -108,7 +108,7 @@ def test_windows_dockerfile_stages(version, host):
     else:
         assert "GO111MODULE" not in env and workdirs[0] == "C:\\src\\distribution"
     assert "CGO_ENABLED=0" in env and "GOTOOLCHAIN=local" in env
-    runtime = steps[[i for i, (k, _) in enumerate(steps) if k == "FROM"][1]:]
+    runtime = steps[[i for i, (k, dummy) in enumerate(steps) if k == "FROM"][1]:]
     assert runtime == [
         ("FROM", "mcr.microsoft.com/windows/nanoserver:" + LTSC[host]),
         ("COPY", "--from=builder C:\\out\\registry.exe C:\\registry\\registry.exe"),
@@ -122,7 +122,7 @@ def test_windows_dockerfile_stages(version, host):
     ]
     assert steps[-1] == ("CMD", '["C:\\\\registry\\\\config.yml"]')
     assert json.loads(dict(steps)["ENTRYPOINT"]) == ["C:\\registry\\registry.exe", "serve"]
-    assert "G:" not in "".join(rest for _, rest in steps), "no DOS Devices drive mapping (Go >= 1.9 handles the mount)"
+    assert "G:" not in "".join(rest for dummy, rest in steps), "no DOS Devices drive mapping (Go >= 1.9 handles the mount)"
     assert "REGISTRY_STORAGE_FILESYSTEM_ROOTDIRECTORY" not in text
 
 
@@ -131,9 +131,12 @@ def test_windows_runtime_stage_matches_the_binary_dockerfile():
     role = Role("Windows", WINDOWS_FACTS["2022"], windows_registry_image_source="binary")
     binary = instructions(role.render("Dockerfile.binary.windows.j2"))
     built = instructions(windows_dockerfile("3.0.0", "2022"))
-    runtime = built[[i for i, (k, _) in enumerate(built) if k == "FROM"][1]:]
+    runtime = built[[i for i, (k, dummy) in enumerate(built) if k == "FROM"][1]:]
     assert runtime[0] == binary[0]
-    normalise = lambda rest: rest.replace("/", "\\")  # noqa: E731 - COPY paths: C:/registry and C:\registry
+
+    def normalise(rest):  # COPY paths: C:/registry and C:\registry
+        return rest.replace("/", "\\")
+
     assert [(k, normalise(r)) for k, r in runtime[2:]] == [(k, normalise(r)) for k, r in binary[2:]]
 
 

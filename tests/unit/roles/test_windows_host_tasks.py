@@ -203,7 +203,7 @@ def test_data_folder_with_spaces_stays_one_argument():
 # -- Defender, firewall, proxy ------------------------------------------------------------------------------
 def test_defender_exclusion_passes_the_path_as_a_parameter_and_is_decided_in_ansible():
     tasks = flatten(task_file("windows_host.yml"))
-    read, _, add = [t for t in tasks if "Defender" in t["name"] or "Microsoft Defender" in t["name"]]
+    read, dummy, add = [t for t in tasks if "Defender" in t["name"] or "Microsoft Defender" in t["name"]]
     assert read["ansible.windows.win_powershell"]["script"] == "(Get-MpPreference).ExclusionPath"
     assert read["check_mode"] is False and read["changed_when"] is False
     args = add["ansible.windows.win_powershell"]
@@ -307,7 +307,8 @@ def test_accepted_windows_settings(host, overrides):
     ("2022", {"windows_registry_base_image_tag": "ltsc2025", "windows_registry_isolation": "hyperv"},
      "windows_registry_base_image_tag=ltsc2025 (build 26100) is newer than this host (build 20348): Windows runs no "
      "container image of a newer build, in either isolation mode."),
-    ("2022", {"windows_registry_base_image_tag": "nanoserver-latest"}, "windows_registry_base_image_tag=nanoserver-latest: the Windows build of this tag is unknown"),
+    ("2022", {"windows_registry_base_image_tag": "nanoserver-latest"},
+     "windows_registry_base_image_tag=nanoserver-latest: the Windows build of this tag is unknown"),
     ("2019", {"windows_registry_image_source": "build", "windows_registry_go_version": "1.22"},
      "windows_registry_go_version=1.22: the Server Core builder (mcr.microsoft.com/windows/servercore:ltsc2019, used on "
      "ltsc2019, which has no Go image) installs a pinned Go zip, known for Go 1.20, 1.23."),

@@ -110,9 +110,9 @@ def parse_volume(value, windows):
 
 def parse_publish(value):
     """`--publish [ip:][hostPort:]containerPort[/protocol]`."""
-    rest, _, protocol = value.partition("/")
+    rest, dummy, protocol = value.partition("/")
     if rest.startswith("["):  # [IPv6]:host:container
-        ip, _, rest = rest[1:].partition("]:")
+        ip, dummy, rest = rest[1:].partition("]:")
         host_port, container_port = rest.split(":")
         return Publish(ip, host_port, container_port, protocol or "tcp")
     parts = rest.split(":")
@@ -160,7 +160,7 @@ def parse_run(argv, windows):
             parsed["volume"].append(parse_volume(value, windows))
             parsed.setdefault("binds", []).append(value)
         elif key == "label":
-            label, _, label_value = value.partition("=")
+            label, dummy, label_value = value.partition("=")
             parsed["label"][label] = label_value
         else:
             parsed[key] = value
@@ -569,7 +569,7 @@ class FakeHost:
             if flag in ("--tag", "-t"):
                 tags.append(value)
             elif flag == "--label":
-                key, _, val = value.partition("=")
+                key, dummy, val = value.partition("=")
                 labels[key] = val
             elif flag == "--isolation":
                 # `docker build --isolation`: Windows only (process, hyperv, default); Linux engines refuse others.

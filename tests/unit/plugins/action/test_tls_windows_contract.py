@@ -155,16 +155,16 @@ def test_fresh_windows_host_gets_restricted_folders_then_the_files(monkeypatch):
         (WIN_ACL_INHERITANCE, CA_DIR, None, None),
     ]
     assert host.inherits == {host.key(CONFIG): False, host.key(CA_DIR): False}
-    assert CONTAINER_ADMIN not in {user for user, _ in host.acl[host.key(CA_DIR)]}, "the container never reads the CA key"
+    assert CONTAINER_ADMIN not in {user for user, dummy in host.acl[host.key(CA_DIR)]}, "the container never reads the CA key"
     made = [a["path"] for m, a in changing if m == "ansible.windows.win_file"]
     assert made == [CONFIG, CONFIG + "\\tls", CONFIG + "\\auth", CA_DIR]
     # Every file written after its folder was restricted, with no_log and without diff, and no POSIX mode.
     last_acl = max(i for i, c in enumerate(host.calls) if c.module in (WIN_ACL, WIN_ACL_INHERITANCE))
     writes = [(i, c) for i, c in enumerate(host.calls) if c.module == WIN_COPY]
-    assert sorted(c.args["dest"] for _, c in writes) == sorted(PATHS.values())
-    assert all(i > last_acl for i, _ in writes)
-    assert all("mode" not in c.args for _, c in writes)
-    assert all(no_log and not diff for _, no_log, diff in host.copies)
+    assert sorted(c.args["dest"] for dummy, c in writes) == sorted(PATHS.values())
+    assert all(i > last_acl for i, dummy in writes)
+    assert all("mode" not in c.args for dummy, c in writes)
+    assert all(no_log and not diff for dummy, no_log, diff in host.copies)
 
     # What the files hold: a CA, a server certificate it signed for both names, bcrypt hashes, a long secret.
     ca = x509.load_pem_x509_certificate(host.text(PATHS["ca_cert"]).encode())

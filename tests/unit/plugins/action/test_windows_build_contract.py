@@ -113,7 +113,7 @@ def test_the_monthly_base_image_patch_rebuilds(monkeypatch):
     args = build_args()
     first = run(monkeypatch, host, args)
     # The operator pulls the patched Nano Server: the tag now names a new image ID.
-    host.images[NANO] = dict(host.images[NANO], Id="sha256:" + "5" * 64, RepoDigests=[NANO.split(":")[0] + "@sha256:" + "6" * 64])
+    host.images[NANO] = dict(host.images[NANO], Id="sha256:" + "5" * 64, RepoDigests=[NANO.split(":", maxsplit=1)[0] + "@sha256:" + "6" * 64])
     host.calls.clear()
     rebuilt = run(monkeypatch, host, args)
     assert rebuilt["changed"] is True and rebuilt["actions"] == ["build"]

@@ -185,7 +185,7 @@ def dockerfile_instructions(text):
     for line in text.splitlines():
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        keyword, _, rest = line.strip().partition(" ")
+        keyword, dummy, rest = line.strip().partition(" ")
         out.append((keyword.upper(), rest))
     return out
 
@@ -288,7 +288,7 @@ def test_fresh_windows_host_runs_the_registry_with_the_documented_docker_run(mon
 
 
 def test_fresh_windows_host_mounts_and_ports_as_docker_reads_them(monkeypatch, tmp_path):
-    host, config, _, _, _ = converge_fresh_windows_host(monkeypatch, tmp_path)
+    host, config, dummy, dummy, dummy = converge_fresh_windows_host(monkeypatch, tmp_path)
     argv = next(c.argv for c in host.calls if c.argv and c.argv[1:3] == ["container", "run"])
     spec = parse_run(argv, windows=True)
     mounts = sorted((v.source.lower(), v.destination.lower(), v.read_only) for v in spec["volume"])
@@ -318,7 +318,7 @@ def test_every_windows_call_uses_ansible_windows_modules_and_argv(monkeypatch, t
 
 
 def test_unchanged_container_gets_no_change_calls(monkeypatch, tmp_path):
-    host, config, _, _, _ = converge_fresh_windows_host(monkeypatch, tmp_path)
+    host, config, dummy, dummy, dummy = converge_fresh_windows_host(monkeypatch, tmp_path)
     before = json.dumps(host.containers, sort_keys=True)
     host.calls.clear()
     result = run(monkeypatch, host, registry_container, container_args(config["file"], config["digest"]))
@@ -342,7 +342,7 @@ def test_check_mode_on_a_fresh_host_only_inspects(monkeypatch, tmp_path):
 
 
 def test_check_mode_with_a_new_config_reports_the_recreate_and_only_inspects(monkeypatch, tmp_path):
-    host, config, _, _, _ = converge_fresh_windows_host(monkeypatch, tmp_path)
+    host, config, dummy, dummy, dummy = converge_fresh_windows_host(monkeypatch, tmp_path)
     before = json.dumps(host.containers, sort_keys=True)
     host.calls.clear()
     result = run(monkeypatch, host, registry_container, container_args("config-fedcba987654.yml", "e" * 64), check_mode=True)
@@ -354,7 +354,7 @@ def test_check_mode_with_a_new_config_reports_the_recreate_and_only_inspects(mon
 
 
 def test_config_digest_change_replaces_the_container_keeping_the_old_one_until_the_new_runs(monkeypatch, tmp_path):
-    host, config, _, _, _ = converge_fresh_windows_host(monkeypatch, tmp_path)
+    host, config, dummy, dummy, dummy = converge_fresh_windows_host(monkeypatch, tmp_path)
     old_file = config["file"]
     new = run(monkeypatch, host, registry_config, config_args(storage_delete=False))
     assert new["file"] != old_file
@@ -393,7 +393,7 @@ WINDOWS_OS_MISMATCH = (
 
 
 def test_failed_run_rolls_back_to_the_old_container_and_fails_with_dockers_message(monkeypatch, tmp_path):
-    host, config, _, _, _ = converge_fresh_windows_host(monkeypatch, tmp_path)
+    host, config, dummy, dummy, dummy = converge_fresh_windows_host(monkeypatch, tmp_path)
     old = json.loads(json.dumps(host.containers["registry"]))
     new = run(monkeypatch, host, registry_config, config_args(storage_delete=False))
     host.calls.clear()
@@ -426,7 +426,7 @@ def test_failed_run_rolls_back_to_the_old_container_and_fails_with_dockers_messa
 
 
 def test_a_rollback_that_fails_too_says_so_and_what_to_do(monkeypatch, tmp_path):
-    host, _, _, _, _ = converge_fresh_windows_host(monkeypatch, tmp_path)
+    host, dummy, dummy, dummy, dummy = converge_fresh_windows_host(monkeypatch, tmp_path)
     new = run(monkeypatch, host, registry_config, config_args(storage_delete=False))
     host.fail("container", "run", rc=125, stderr="port is already allocated")
     host.fail("container", "start", rc=1, stderr="hcs::CreateComputeSystem: The requested resource is in use.")
@@ -439,7 +439,7 @@ def test_a_rollback_that_fails_too_says_so_and_what_to_do(monkeypatch, tmp_path)
 
 
 def test_new_container_that_exits_during_the_grace_period_is_rolled_back(monkeypatch, tmp_path, clock):
-    host, config, _, _, _ = converge_fresh_windows_host(monkeypatch, tmp_path)
+    host, config, dummy, dummy, dummy = converge_fresh_windows_host(monkeypatch, tmp_path)
     old_id = host.containers["registry"]["Id"]
     new = run(monkeypatch, host, registry_config, config_args(storage_delete=False))
     host.calls.clear()
@@ -468,7 +468,7 @@ def test_host_ip_on_windows_is_refused_naming_windows_nat(monkeypatch):
 
 
 def test_stopped_container_without_changes_is_only_started(monkeypatch, tmp_path):
-    host, config, _, _, _ = converge_fresh_windows_host(monkeypatch, tmp_path)
+    host, config, dummy, dummy, dummy = converge_fresh_windows_host(monkeypatch, tmp_path)
     host.containers["registry"]["State"].update(Running=False, Status="exited")
     host.calls.clear()
     result = run(monkeypatch, host, registry_container, container_args(config["file"], config["digest"]))
@@ -477,7 +477,7 @@ def test_stopped_container_without_changes_is_only_started(monkeypatch, tmp_path
 
 
 def test_absent_removes_the_container_only(monkeypatch, tmp_path):
-    host, _, _, _, _ = converge_fresh_windows_host(monkeypatch, tmp_path)
+    host, dummy, dummy, dummy, dummy = converge_fresh_windows_host(monkeypatch, tmp_path)
     host.calls.clear()
     result = run(monkeypatch, host, registry_container, {"name": "registry", "state": "absent"})
     assert host.calls == [cmd("container", "inspect", "registry"), cmd("container", "rm", "--force", "registry")]
@@ -546,7 +546,7 @@ def test_load_of_something_else_than_an_archive_fails_on_the_controller(monkeypa
 
 # -- registry_image: binary ---------------------------------------------------------------------------------
 def windows_binary_inputs(tmp_path, kernel="10.0.20348.0"):
-    _, render = role_vars("Windows", {"kernel": kernel, "os_family": "Windows", "system": "Win32NT"})
+    dummy, render = role_vars("Windows", {"kernel": kernel, "os_family": "Windows", "system": "Win32NT"})
     exe = tmp_path / "registry.exe"
     exe.write_bytes(b"MZ fake registry.exe")
     return exe, render("Dockerfile.binary.windows.j2"), render("config-default.yml.j2")
@@ -554,14 +554,14 @@ def windows_binary_inputs(tmp_path, kernel="10.0.20348.0"):
 
 @pytest.mark.parametrize("kernel, tag", [("10.0.17763.0", "ltsc2019"), ("10.0.20348.0", "ltsc2022"), ("10.0.26100.0", "ltsc2025")])
 def test_windows_binary_dockerfile_uses_the_nano_server_of_the_host_build(tmp_path, kernel, tag):
-    _, dockerfile, _ = windows_binary_inputs(tmp_path, kernel)
+    dummy, dockerfile, dummy = windows_binary_inputs(tmp_path, kernel)
     assert dockerfile.splitlines()[0] == "# escape=`"
     instructions = dockerfile_instructions(dockerfile)
     assert instructions[0] == ("FROM", "mcr.microsoft.com/windows/nanoserver:" + tag)
 
 
 def test_windows_binary_dockerfile_runs_registry_exe_serve_with_the_config_path(tmp_path):
-    _, dockerfile, config_text = windows_binary_inputs(tmp_path)
+    dummy, dockerfile, config_text = windows_binary_inputs(tmp_path)
     instructions = dict(dockerfile_instructions(dockerfile))
     assert 'ENTRYPOINT ["C:\\\\registry\\\\registry.exe", "serve"]' in dockerfile.splitlines()
     assert json.loads(instructions["ENTRYPOINT"]) == ["C:\\registry\\registry.exe", "serve"]
@@ -666,9 +666,9 @@ def test_linux_twin_converges_with_ansible_builtin_modules_and_argv(monkeypatch,
 
 def test_linux_and_windows_share_the_same_steps(monkeypatch, tmp_path):
     """Same converge on both: the same kinds of calls and docker sub-commands in the same order."""
-    win, _, _, _, _ = converge_fresh_windows_host(monkeypatch, tmp_path)
+    win, dummy, dummy, dummy, dummy = converge_fresh_windows_host(monkeypatch, tmp_path)
     windows_calls = list(win.calls)
-    linux, _, _ = linux_converge(monkeypatch, tmp_path)
+    linux, dummy, dummy = linux_converge(monkeypatch, tmp_path)
     container_part = linux.calls[-len(windows_calls):]
 
     def shape(call):
@@ -743,7 +743,7 @@ def test_documented_attributes_and_header(ansible_doc, name):
     assert attributes["bypass_host_loop"]["support"] == "none"
     assert all(a.get("description") for a in attributes.values())
     assert doc["version_added"] == "0.1.0"
-    assert doc["author"] in ("dockerwin.registry maintainers", ["dockerwin.registry maintainers"])
+    assert doc["author"] == ["dockerwin.registry contributors (!UNKNOWN)"]  # the form validate-modules accepts
     assert PLUGINS[name].ActionModule._supports_check_mode is True
     assert PLUGINS[name].ActionModule._supports_async is False
     source = (CHECKOUT / "plugins" / "modules" / (name + ".py")).read_text()

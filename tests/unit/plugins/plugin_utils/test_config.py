@@ -214,8 +214,9 @@ class TaggedDict(dict):
 def test_plain_turns_subclasses_into_types_yaml_can_write():
     value = _config.plain(TaggedDict(a=TaggedStr("x"), b=[TaggedStr("y"), 1, 1.5, True, None], c=(1, 2)))
     assert value == {"a": "x", "b": ["y", 1, 1.5, True, None], "c": [1, 2]}
-    assert type(value) is dict and type(value["a"]) is str and type(value["b"][0]) is str
-    assert type(value["b"][3]) is bool
+    # Exact types on purpose: Ansible's tagged values are subclasses of dict and str.
+    assert type(value) is dict and type(value["a"]) is str and type(value["b"][0]) is str  # pylint: disable=unidiomatic-typecheck
+    assert type(value["b"][3]) is bool  # pylint: disable=unidiomatic-typecheck
 
 
 def test_extra_with_ansible_tagged_values_renders():

@@ -50,7 +50,7 @@ def test_existing_keys_and_order_are_kept_and_the_entry_is_appended():
 ])
 def test_each_encoding_is_kept(encoding, bom):
     original = bom + EXISTING.replace("\n", "\r\n").encode(encoding)
-    out, _ = merged_bytes(original, {"insecure-registries": [REG]})
+    out, dummy = merged_bytes(original, {"insecure-registries": [REG]})
     assert out.startswith(bom) if bom else not out.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE))
     text = out[len(bom):].decode(encoding)
     assert "\r\n" in text and "\n" not in text.replace("\r\n", ""), "CRLF kept"
@@ -63,7 +63,7 @@ def test_powershell_5_1_out_file_utf16_with_tabs_and_non_ascii():
     # Windows PowerShell 5.1 `Set-Content -Encoding Unicode`: UTF-16 LE with BOM; an operator's tabs.
     text = '{\r\n\t"labels": ["site=Zürich"],\r\n\t"registry-mirrors": []\r\n}'
     original = codecs.BOM_UTF16_LE + text.encode("utf-16-le")
-    out, _ = merged_bytes(original, {"registry-mirrors": ["https://mirror.local"]})
+    out, dummy = merged_bytes(original, {"registry-mirrors": ["https://mirror.local"]})
     assert out.startswith(codecs.BOM_UTF16_LE)
     decoded = out[2:].decode("utf-16-le")
     assert decoded == '{\r\n\t"labels": [\r\n\t\t"site=Zürich"\r\n\t],\r\n\t"registry-mirrors": [\r\n\t\t"https://mirror.local"\r\n\t]\r\n}'
@@ -86,7 +86,7 @@ def test_empty_and_whitespace_file_become_an_object():
 
 
 def test_absent_file_is_created_utf8_without_bom_two_spaces():
-    out, _ = merged_bytes(None, {"insecure-registries": [REG]})
+    out, dummy = merged_bytes(None, {"insecure-registries": [REG]})
     assert out == b'{\n  "insecure-registries": [\n    "registry.local:5000"\n  ]\n}\n'
 
 
@@ -104,13 +104,13 @@ def test_malformed_file_fails_naming_the_path_and_the_error(data, fragment):
 
 
 def test_wrong_type_of_a_managed_key_fails():
-    config, _ = D.parse(b'{"insecure-registries": "registry.local:5000"}', PATH)
+    config, dummy = D.parse(b'{"insecure-registries": "registry.local:5000"}', PATH)
     with pytest.raises(D.DaemonJsonError, match="insecure-registries is a str in daemon.json, not a list"):
         D.merge(config, {"insecure-registries": [REG]})
 
 
 def test_duplicates_are_not_added_twice():
-    config, _ = D.parse(EXISTING.encode(), PATH)
+    config, dummy = D.parse(EXISTING.encode(), PATH)
     new, changes = D.merge(config, {"insecure-registries": [REG, REG, "10.0.0.9:5000"], "registry-mirrors": ["https://m.local/"]})
     assert new["insecure-registries"] == ["10.0.0.9:5000", REG]
     again, more = D.merge(new, {"registry-mirrors": ["https://m.local"]})
@@ -121,7 +121,7 @@ def test_duplicates_are_not_added_twice():
 def test_idempotence_second_merge_changes_nothing():
     settings = {"insecure-registries": [REG], "registry-mirrors": ["https://m.local"], "allow-nondistributable-artifacts": [REG],
                 "proxies": {"http-proxy": "http://proxy:3128", "no-proxy": "localhost,registry.local"}}
-    first, _ = merged_bytes(EXISTING.encode(), settings)
+    first, dummy = merged_bytes(EXISTING.encode(), settings)
     second, changes = merged_bytes(first, settings)
     assert second == first and changes == []
 
@@ -129,7 +129,7 @@ def test_idempotence_second_merge_changes_nothing():
 def test_absent_removes_only_own_entries_and_keeps_emptied_lists_for_the_reload():
     data = b'{"insecure-registries": ["10.0.0.9:5000", "registry.local:5000"], "registry-mirrors": ["https://m.local/"],' \
            b' "proxies": {"http-proxy": "http://proxy:3128", "https-proxy": "http://other:3128"}, "debug": true}'
-    config, _ = D.parse(data, PATH)
+    config, dummy = D.parse(data, PATH)
     settings = {"insecure-registries": [REG], "registry-mirrors": ["https://m.local"],
                 "proxies": {"http-proxy": "http://proxy:3128", "https-proxy": "http://mine:3128"}}
     new, changes = D.merge(config, settings, "absent")
@@ -142,14 +142,14 @@ def test_absent_removes_only_own_entries_and_keeps_emptied_lists_for_the_reload(
 
 
 def test_absent_on_an_empty_list_the_operator_wrote_keeps_it():
-    config, _ = D.parse(b'{"insecure-registries": []}', PATH)
+    config, dummy = D.parse(b'{"insecure-registries": []}', PATH)
     new, changes = D.merge(config, {"insecure-registries": [REG]}, "absent")
     assert new == {"insecure-registries": []} and changes == []
 
 
 def test_absent_empties_a_list_rather_than_dropping_it_and_drops_an_emptied_proxies():
-    config, _ = D.parse(b'{"insecure-registries": ["registry.local:5000"], "proxies": {"no-proxy": "x"}}', PATH)
-    new, _ = D.merge(config, {"insecure-registries": [REG], "proxies": {"no-proxy": "x"}}, "absent")
+    config, dummy = D.parse(b'{"insecure-registries": ["registry.local:5000"], "proxies": {"no-proxy": "x"}}', PATH)
+    new, dummy = D.merge(config, {"insecure-registries": [REG], "proxies": {"no-proxy": "x"}}, "absent")
     assert new == {"insecure-registries": []}, "SIGHUP applies only keys the file sets: [] resets the daemon's list"
 
 

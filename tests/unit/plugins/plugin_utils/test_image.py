@@ -57,7 +57,7 @@ def legacy_archive(path, images, compress=False):
             _add(tar, hex_id + ".json", config)
             manifest.append({"Config": hex_id + ".json", "RepoTags": tags, "Layers": ["%s/layer.tar" % layer_dir]})
             for tag in tags or []:
-                repo, _, version = tag.rpartition(":")
+                repo, dummy, version = tag.rpartition(":")
                 repositories.setdefault(repo, {})[version] = layer_dir
             ids.append("sha256:" + hex_id)
         _add(tar, "manifest.json", json.dumps(manifest).encode())
