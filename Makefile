@@ -37,7 +37,7 @@ ARTIFACT := build/$(NAMESPACE)-$(NAME)-$(VERSION).tar.gz
 # leaves out elsewhere (Makefile, requirements/, ...) stay listed: a change to one only rebuilds.
 SOURCES := $(shell find . \( -path ./.git -o -path './.venv*' -o -path ./.collections -o -path ./.ansible \
   -o -path ./build -o -path ./dist -o -path ./molecule -o -path ./.ci -o -path ./tests/output \
-  -o -path ./tests/integration -o -path ./tests/support -o -name __pycache__ -o -name .pytest_cache \) \
+  -o -path ./tests/integration -o -name __pycache__ -o -name .pytest_cache \) \
   -prune -o -type f ! -name '*.tar.gz' ! -name '*.pyc' -print)
 
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg

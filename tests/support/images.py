@@ -72,7 +72,7 @@ def image_id(ref):
 
 
 def _libraries(binary):
-    out = subprocess.run(["ldd", binary], capture_output=True, text=True).stdout
+    out = subprocess.run(["ldd", binary], capture_output=True, text=True, check=False).stdout
     return [m.group(1) for m in re.finditer(r"(?:=>\s*|^\s*)(/\S+)\s+\(", out, re.M)]
 
 

@@ -88,5 +88,5 @@ def run_playbook(playbook, inventory, check=False, diff=False, extra_vars=None, 
         ANSIBLE_DEPRECATION_WARNINGS="0",
     )
     run_env.update(env or {})
-    proc = subprocess.run(argv, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)
+    proc = subprocess.run(argv, cwd=REPO, env=run_env, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL, check=False)
     return Run(argv, proc)

@@ -110,8 +110,8 @@ class RegistryAPI:
             "mediaType": media_type,
             "config": {"mediaType": OCI_CONFIG if oci else CONFIG_V1, "size": len(config),
                        "digest": self.push_blob(repository, config)},
-            "layers": list(foreign_layers) + [{"mediaType": OCI_LAYER if oci else LAYER_TAR_GZIP, "size": len(layer),
-                                                "digest": self.push_blob(repository, layer)}],
+            "layers": list(foreign_layers) + [
+                {"mediaType": OCI_LAYER if oci else LAYER_TAR_GZIP, "size": len(layer), "digest": self.push_blob(repository, layer)}],
         }, sort_keys=True).encode()
         return manifest, media_type
 
