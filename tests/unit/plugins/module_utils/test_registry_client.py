@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import http.client
 import http.server
-import json
 import socket
 import ssl
 import threading
@@ -43,8 +42,9 @@ from ansible_collections.dockerwin.registry.tests.support.registry_process impor
     make_tls_files,
 )
 
+from _scripted import API_HEADERS, registry_answer, scripted_server  # noqa: F401 pylint: disable=unused-import
+
 REPOSITORIES = sorted(["base/nanoserver"] + ["team/app%03d" % i for i in range(119)])
-API_HEADERS = {"Docker-Distribution-API-Version": "registry/2.0", "Content-Type": "application/json"}
 
 
 def record_requests(client):
@@ -103,62 +103,6 @@ def with_tls(tmp_path_factory, tls_files):
         context.check_hostname = False  # the helper reaches it by IP; the client under test checks the name
         push_images(registry.url, ["secure/app"], context=context)
         yield registry
-
-
-class ScriptedServer:
-    """An HTTP server on 127.0.0.1 that answers GET with ``respond(path) -> (status, headers, body)``.
-    ``paths`` lists the request paths in order, ``headers`` their request headers."""
-
-    def __init__(self, respond, port=0):
-        self.paths = []
-        self.headers = []
-        paths, request_headers = self.paths, self.headers
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def do_GET(self):
-                paths.append(self.path)
-                request_headers.append(self.headers)
-                status, headers, body = respond(self.path)
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
-        self.port = self.server.server_address[1]
-        self.url = "http://127.0.0.1:%d" % self.port
-        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
-        self.thread.start()
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
-@pytest.fixture
-def scripted():
-    servers = []
-
-    def start(respond, port=0):
-        servers.append(ScriptedServer(respond, port))
-        return servers[-1]
-
-    yield start
-    for server in servers:
-        server.close()
-
-
-def registry_answer(body, link=None, status=200):
-    headers = dict(API_HEADERS)
-    if link:
-        headers["Link"] = link
-    return status, headers, json.dumps(body).encode()
 
 
 # --- a real registry ------------------------------------------------------------------------------
@@ -269,9 +213,9 @@ def test_right_credentials_list_the_catalog(with_auth):
     assert list(client.catalog()) == ["private/one", "private/two"]
 
 
-def test_bearer_challenge_asks_the_realm_and_never_sends_credentials_to_the_registry(scripted):
+def test_bearer_challenge_asks_the_realm_and_never_sends_credentials_to_the_registry(scripted_server):
     challenge = 'Bearer realm="https://auth.invalid/token",service="registry.example"'
-    server = scripted(lambda path: (401, dict(API_HEADERS, **{"WWW-Authenticate": challenge}), b"{}"))
+    server = scripted_server(lambda path: (401, dict(API_HEADERS, **{"WWW-Authenticate": challenge}), b"{}"))
     with pytest.raises(RegistryConnectionError) as error:
         RegistryClient(server.url, username=TEST_USER, password=TEST_PASSWORD).ping()
     assert "Cannot connect to https://auth.invalid/token?service=registry.example&account=tester: the host name does not resolve" in str(error.value)
@@ -279,13 +223,13 @@ def test_bearer_challenge_asks_the_realm_and_never_sends_credentials_to_the_regi
     assert [h.get("Authorization") for h in server.headers] == [None]
 
 
-def test_basic_credentials_are_sent_after_the_challenge_only(scripted):
+def test_basic_credentials_are_sent_after_the_challenge_only(scripted_server):
     def respond(path):
         if server.headers[-1].get("Authorization"):
             return registry_answer({})
         return 401, dict(API_HEADERS, **{"WWW-Authenticate": 'Basic realm="r"'}), b"{}"
 
-    server = scripted(respond)
+    server = scripted_server(respond)
     client = RegistryClient(server.url, username=TEST_USER, password=TEST_PASSWORD)
     assert client.ping().status == 200
     assert client.ping().status == 200
@@ -338,26 +282,26 @@ def test_plain_web_server_200_is_not_a_registry(plain_web_server):
         RegistryClient(url).ping()
 
 
-def test_catalog_that_is_not_json(scripted):
+def test_catalog_that_is_not_json(scripted_server):
     def respond(path):
         if path == "/v2/_catalog?n=1000":
             return 200, API_HEADERS, b"<html>hello</html>"
         return registry_answer({})
 
-    server = scripted(respond)
+    server = scripted_server(respond)
     with pytest.raises(NotARegistryError, match="not JSON"):
         list(RegistryClient(server.url).catalog())
 
 
-def test_catalog_json_without_repositories(scripted):
-    server = scripted(lambda path: registry_answer({"tags": []}))
+def test_catalog_json_without_repositories(scripted_server):
+    server = scripted_server(lambda path: registry_answer({"tags": []}))
     with pytest.raises(NotARegistryError, match="without a list of repositories"):
         list(RegistryClient(server.url).catalog())
 
 
-def test_other_400_is_not_taken_for_a_page_size_problem(scripted):
+def test_other_400_is_not_taken_for_a_page_size_problem(scripted_server):
     error_body = {"errors": [{"code": "UNSUPPORTED", "message": "The operation is unsupported."}]}
-    server = scripted(lambda path: registry_answer(error_body, status=400))
+    server = scripted_server(lambda path: registry_answer(error_body, status=400))
     with pytest.raises(RegistryHTTPError) as error:
         list(RegistryClient(server.url).catalog())
     assert error.value.status == 400
@@ -366,7 +310,7 @@ def test_other_400_is_not_taken_for_a_page_size_problem(scripted):
     assert server.paths == ["/v2/_catalog?n=1000"]
 
 
-def test_page_size_refused_down_to_the_registry_default(scripted):
+def test_page_size_refused_down_to_the_registry_default(scripted_server):
     """A registry whose maximum is below every halved size: the last try lets it choose (no n)."""
     invalid = {"errors": [{"code": "PAGINATION_NUMBER_INVALID", "message": "invalid number of results requested"}]}
 
@@ -375,7 +319,7 @@ def test_page_size_refused_down_to_the_registry_default(scripted):
             return registry_answer(invalid, status=400)
         return registry_answer({"repositories": ["a", "b"]})
 
-    server = scripted(respond)
+    server = scripted_server(respond)
     assert list(RegistryClient(server.url).catalog()) == ["a", "b"]
     assert server.paths == ["/v2/_catalog?n=%d" % n for n in (1000, 500, 250, 125)] + ["/v2/_catalog"]
 
@@ -446,11 +390,11 @@ def test_http_url_on_a_tls_registry(with_tls):
     ("https://127.0.0.1:{port}/v2/_catalog?last=a", "https://127.0.0.1:{port}/v2/_catalog?last=a"),
     ("http://127.0.0.1:1/v2/_catalog?last=a", "http://127.0.0.1:1/v2/_catalog?last=a"),
 ])
-def test_link_to_another_origin_is_refused(scripted, link, target):
+def test_link_to_another_origin_is_refused(scripted_server, link, target):
     def respond(path):
         return registry_answer({"repositories": ["a"]}, link='<%s>; rel="next"' % link.format(port=server.port))
 
-    server = scripted(respond)
+    server = scripted_server(respond)
     with pytest.raises(RegistryPaginationError) as error:
         list(RegistryClient(server.url).catalog())
     assert "answered a Link to %s, which is not on %s" % (target.format(port=server.port), server.url) in str(error.value)
@@ -458,17 +402,17 @@ def test_link_to_another_origin_is_refused(scripted, link, target):
     assert server.paths == ["/v2/_catalog?n=1000"]
 
 
-def test_absolute_link_on_the_same_origin_is_followed(scripted):
+def test_absolute_link_on_the_same_origin_is_followed(scripted_server):
     def respond(path):
         if path == "/v2/_catalog?n=1000":
             return registry_answer({"repositories": ["a"]}, link="<%s/v2/_catalog?last=a&n=1000>; rel=\"next\"" % server.url)
         return registry_answer({"repositories": ["b"]})
 
-    server = scripted(respond)
+    server = scripted_server(respond)
     assert list(RegistryClient(server.url).catalog()) == ["a", "b"]
 
 
-def test_link_loop_stops_with_a_warning(scripted, monkeypatch):
+def test_link_loop_stops_with_a_warning(scripted_server, monkeypatch):
     monkeypatch.setattr(_registry_client, "MAX_PAGES", 10)  # a missed loop fails fast instead of looping long
 
     def respond(path):
@@ -476,7 +420,7 @@ def test_link_loop_stops_with_a_warning(scripted, monkeypatch):
             return registry_answer({"repositories": ["a"]}, link="</v2/_catalog?last=a&n=1000>; rel=\"next\"")
         return registry_answer({"repositories": ["b"]}, link="</v2/_catalog?n=1000>; rel=\"next\"")
 
-    server = scripted(respond)
+    server = scripted_server(respond)
     client = RegistryClient(server.url)
     assert list(client.catalog()) == ["a", "b"]
     assert server.paths == ["/v2/_catalog?n=1000", "/v2/_catalog?last=a&n=1000"]
@@ -484,7 +428,7 @@ def test_link_loop_stops_with_a_warning(scripted, monkeypatch):
     assert "already listed" in client.warnings[0]
 
 
-def test_more_pages_than_the_bound(scripted, monkeypatch):
+def test_more_pages_than_the_bound(scripted_server, monkeypatch):
     monkeypatch.setattr(_registry_client, "MAX_PAGES", 5)
 
     def respond(path):  # 50 pages, each with a new Link
@@ -492,13 +436,13 @@ def test_more_pages_than_the_bound(scripted, monkeypatch):
         link = "</v2/_catalog?last=r%d>; rel=\"next\"" % page if page < 50 else None
         return registry_answer({"repositories": ["r%d" % page]}, link=link)
 
-    server = scripted(respond)
+    server = scripted_server(respond)
     with pytest.raises(RegistryPaginationError, match="more than 5 pages"):
         list(RegistryClient(server.url).catalog())
     assert len(server.paths) == 5
 
 
-def test_as_many_pages_as_the_bound(scripted, monkeypatch):
+def test_as_many_pages_as_the_bound(scripted_server, monkeypatch):
     monkeypatch.setattr(_registry_client, "MAX_PAGES", 5)
 
     def respond(path):
@@ -506,7 +450,7 @@ def test_as_many_pages_as_the_bound(scripted, monkeypatch):
         link = "</v2/_catalog?last=r%d>; rel=\"next\"" % page if page < 5 else None
         return registry_answer({"repositories": ["r%d" % page]}, link=link)
 
-    server = scripted(respond)
+    server = scripted_server(respond)
     assert list(RegistryClient(server.url).catalog()) == ["r1", "r2", "r3", "r4", "r5"]
 
 
@@ -527,19 +471,19 @@ def test_next_link_parsing(value, expected):
 # --- waiting for a registry that starts ------------------------------------------------------------------------
 
 
-def test_server_errors_are_retried_until_the_registry_answers(scripted):
+def test_server_errors_are_retried_until_the_registry_answers(scripted_server):
     def respond(path):
         if len(server.paths) <= 2:
             return 503, {"Content-Type": "text/plain"}, b"starting"
         return registry_answer({})
 
-    server = scripted(respond)
+    server = scripted_server(respond)
     assert RegistryClient(server.url).ping(wait_timeout=30) == Ping(200, "registry/2.0")
     assert len(server.paths) == 3
 
 
-def test_server_error_without_wait(scripted):
-    server = scripted(lambda path: (502, {"Content-Type": "text/plain"}, b"bad gateway"))
+def test_server_error_without_wait(scripted_server):
+    server = scripted_server(lambda path: (502, {"Content-Type": "text/plain"}, b"bad gateway"))
     with pytest.raises(RegistryServerError) as error:
         RegistryClient(server.url).ping()
     assert error.value.status == 502
@@ -547,9 +491,9 @@ def test_server_error_without_wait(scripted):
     assert server.paths == ["/v2/"]
 
 
-def test_refused_connections_are_retried_until_the_registry_listens(scripted):
+def test_refused_connections_are_retried_until_the_registry_listens(scripted_server):
     port = free_port()
-    timer = threading.Timer(1.0, lambda: scripted(lambda path: registry_answer({}), port=port))
+    timer = threading.Timer(1.0, lambda: scripted_server(lambda path: registry_answer({}), port=port))
     timer.start()
     try:
         assert RegistryClient("http://127.0.0.1:%d" % port).ping(wait_timeout=30).status == 200
