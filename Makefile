@@ -151,7 +151,7 @@ unit: $(VENV)/.stamp
 	DOCKERWIN_REQUIRE_HADOLINT=1 $(RUN) python -m pytest tests/unit
 
 integration: install
-	$(RUN) python -m pytest tests/integration
+	$(RUN) python -m pytest --durations=25 tests/integration
 
 molecule: install
 	$(RUN) molecule test -s default
