@@ -36,6 +36,7 @@ import yaml
 from .vhost import SimError
 
 LABEL = "io.dockerwin.simwin.run"
+HOST_LABEL = "io.dockerwin.simwin.host"
 CONTAINER_PATHS = {"c:\\data": "/var/lib/registry", "c:\\config": "/etc/docker/registry"}
 DAEMON_JSON = "C:\\ProgramData\\docker\\config\\daemon.json"
 LOCAL_REGISTRY = re.compile(r"^(127\.\d+\.\d+\.\d+|localhost|198\.1[89]\.\d+\.\d+)(:\d+)?/")
@@ -45,7 +46,7 @@ FLAG_OPTIONS = {"--detach", "-d", "--rm", "--interactive", "-i", "--tty", "-t", 
 SHORT = {"run": ("container", "run"), "create": ("container", "create"), "start": ("container", "start"),
          "stop": ("container", "stop"), "rm": ("container", "rm"), "rename": ("container", "rename"),
          "logs": ("container", "logs"), "pull": ("image", "pull"), "push": ("image", "push"), "tag": ("image", "tag"),
-         "rmi": ("image", "rm"), "build": ("image", "build"), "load": ("image", "load"), "images": ("image", "ls")}
+         "rmi": ("image", "rm"), "build": ("image", "build"), "load": ("image", "load"), "images": ("image", "ls"), "ps": ("container", "ls")}
 
 
 def split_windows_cmdline(cmd):
@@ -327,7 +328,7 @@ class Docker:
                 argv.append(option)
             else:
                 argv += [option, value]
-        argv += ["--label", "%s=%s" % (LABEL, json.dumps(record)), image]
+        argv += ["--label", "%s=%s" % (LABEL, json.dumps(record)), "--label", "%s=%s" % (HOST_LABEL, self.host.config["host_id"]), image]
         argv += [_container_path(arg) if re.match(r"^[A-Za-z]:\\", arg) else arg for arg in command]
         return _real(*argv)
 
@@ -346,6 +347,7 @@ class Docker:
         if LABEL not in labels:
             return container
         record = json.loads(labels.pop(LABEL))
+        labels.pop(HOST_LABEL, None)
         host_config = container.setdefault("HostConfig", {})
         config["Cmd"] = record["cmd"] or config.get("Cmd")
         config["User"] = record["user"]
@@ -380,6 +382,12 @@ class Docker:
     def _refresh_shadow(self, bind):
         shadow_name = bind[3].rsplit("/", 1)[1]
         self._shadow(shadow_name, bind[1])
+
+    def container_ls(self, rest, globals_, stdin):
+        """Only the containers of this simulated host (the machine's dockerd runs other tests' containers too)."""
+        if "--format" in rest:
+            return 1, "", "simulated host: docker container ls --format is not simulated"
+        return _real("container", "ls", *rest, "--filter", "label=%s=%s" % (HOST_LABEL, self.host.config["host_id"]))
 
     def container_stop(self, rest, globals_, stdin):
         return _real("container", "stop", *rest)

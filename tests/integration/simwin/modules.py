@@ -56,8 +56,26 @@ def documentation(module, module_path):
         doc = yaml.safe_load(open(base + ".yml").read()).get("DOCUMENTATION")
     if not isinstance(doc, dict):
         raise SimError("no documentation found for %s beside %s: cannot check its arguments" % (module, module_path))
+    fragments = doc.get("extends_documentation_fragment") or []
+    for fragment in [fragments] if isinstance(fragments, str) else fragments:
+        for name, spec in _fragment_options(module_path, fragment).items():
+            doc.setdefault("options", {}).setdefault(name, spec)
     _DOCS[module] = doc
     return doc
+
+
+def _fragment_options(module_path, fragment):
+    """Options of a collection doc fragment (ns.coll.name or ns.coll.name.variable) that a module extends."""
+    parts = fragment.split(".")
+    if len(parts) < 3:
+        raise SimError("doc fragment %s of %s is not a collection fragment: not simulated" % (fragment, module_path))
+    root = module_path[:module_path.index("ansible_collections") + len("ansible_collections")]
+    path = os.path.join(root, parts[0], parts[1], "plugins", "doc_fragments", parts[2] + ".py")
+    variable = parts[3].upper() if len(parts) > 3 else "DOCUMENTATION"
+    for node in ast.walk(ast.parse(open(path).read())):
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == variable:
+            return (yaml.safe_load(node.value.value) or {}).get("options") or {}
+    raise SimError("doc fragment %s not found in %s" % (fragment, path))
 
 
 def _coerce(module, name, spec, value):
@@ -207,11 +225,12 @@ def m_setup(host, p, check):
 
 
 def m_slurp(host, p, check):
+    # The messages of ansible.windows' slurp.ps1, word for word (callers match on them).
     local = host.local(p["src"])
-    if not local.exists():
-        raise SimError("Could not find file '%s' as it does not exist" % host.absolute(p["src"]))
     if local.is_dir():
-        raise SimError("Failed to read '%s': it is a directory" % host.absolute(p["src"]))
+        raise SimError("Path %s is a directory" % p["src"])
+    if not local.is_file():
+        raise SimError("Path %s is not found" % p["src"])
     return {"changed": False, "content": base64.b64encode(local.read_bytes()).decode(), "encoding": "base64"}
 
 
@@ -682,7 +701,43 @@ def m_win_powershell(host, p, check):
     raise SimError("simulated host: win_powershell runs only the role's Defender scripts, not %r" % script[:80])
 
 
+def m_win_uri(host, p, check):
+    """A GET/HEAD from this machine (the simulated host is this machine on the network); status_code checked as the
+    module does, certificates not checked when validate_certs is false."""
+    import ssl
+    import urllib.error
+    import urllib.request
+
+    if check:
+        return {"changed": False, "skipped": True, "msg": "remote module (win_uri) does not support check mode"}
+    method = (p.get("url_method") or "GET").upper()
+    context = ssl.create_default_context()
+    if p.get("validate_certs") is False:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    request = urllib.request.Request(p["url"], method=method, headers={str(k): str(v) for k, v in (p.get("headers") or {}).items()})
+    timeout = float(p.get("url_timeout") or 30)
+    result = {"changed": False, "url": p["url"], "elapsed": 0.0}
+    start = time.monotonic()
+    try:
+        with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
+            status, reason, body = response.status, response.reason, response.read()
+    except urllib.error.HTTPError as exc:
+        status, reason, body = exc.code, exc.reason, exc.read()
+    except (urllib.error.URLError, OSError) as exc:
+        raise SimError("Unhandled exception occurred when sending web request. Exception: %s" % getattr(exc, "reason", exc))
+    result.update(status_code=status, status_description=reason, elapsed=time.monotonic() - start)
+    if p.get("return_content"):
+        result["content"] = body.decode("utf-8", "replace")
+    wanted = [int(c) for c in p.get("status_code") or [200]]
+    if status not in wanted:
+        result.update(failed=True, msg="Status code of request '%d' is not in list of valid status codes %s : %s'."
+                      % (status, wanted, reason))
+    return result
+
+
 HANDLERS = {
+    "ansible.windows.win_uri": m_win_uri,
     "ansible.windows.setup": m_setup,
     "ansible.windows.slurp": m_slurp,
     "ansible.windows.win_stat": m_win_stat,
@@ -725,7 +780,7 @@ def execute(host, module, module_path, raw_args):
     try:
         if module not in HANDLERS:
             raise SimError("simulated Windows host: module %s is not simulated (it answers %s); add it to "
-                           "tests/support/simwin/modules.py" % (module, ", ".join(SUPPORTED)))
+                           "tests/integration/simwin/modules.py" % (module, ", ".join(SUPPORTED)))
         params, dummy = check_args(module, module_path, raw_args)
         # The arguments as sent (defaults left out), so tests assert on what the collection asked for.
         entry["args"] = _redact(raw_args, _DOCS.get(module), no_log)

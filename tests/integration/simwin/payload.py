@@ -55,7 +55,7 @@ def _fail(what, core_version=None):
     version = " (ansible-core %s)" % core_version if core_version else ""
     raise PayloadError(
         "simulated Windows host: cannot read the PowerShell payload this ansible-core%s sent: %s. The exec wrapper "
-        "format is internal to ansible-core; tests/support/simwin/payload.py reads the 2.20 and 2.21 formats "
+        "format is internal to ansible-core; tests/integration/simwin/payload.py reads the 2.20 and 2.21 formats "
         "(bootstrap JSON, NUL separator line, exec manifest JSON with actions and module_wrapper.ps1): extend it for "
         "this version." % (version, what)
     )

@@ -20,6 +20,7 @@ import ntpath
 import os
 import re
 import time
+import uuid
 from pathlib import Path
 
 # What `setup` reports on each release (ansible.windows.setup on a fresh install, English, Datacenter).
@@ -57,7 +58,7 @@ def create(root, release="2022", hostname="SIMWIN", image_map=None, standin_imag
     (root / "shadow").mkdir(exist_ok=True)
     config = {
         "release": release, "hostname": hostname, "image_map": dict(image_map or {}), "standin_image": standin_image,
-        "docker_prefix": docker_prefix,
+        "docker_prefix": docker_prefix, "host_id": uuid.uuid4().hex[:12],
     }
     config.update(extra or {})
     (root / "host.json").write_text(json.dumps(config, indent=1))

@@ -9,7 +9,7 @@ name: dockerwin_simwin
 short_description: A simulated Windows Server host for the dockerwin.registry tests
 description:
   - Presents itself to Ansible as a Windows host (PowerShell shell, C(.ps1) modules first, pipelining) and answers the
-    stock Windows modules from tests/support/simwin on a virtual C drive in a folder. Test-only, never shipped.
+    stock Windows modules from tests/integration/simwin on a virtual C drive in a folder. Test-only, never shipped.
 author: dockerwin.registry contributors (@dockerwin)
 options:
   root:
@@ -36,7 +36,7 @@ from ansible.release import __version__ as CORE_VERSION
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
-from simwin import modules, payload  # noqa: E402  (tests/support)
+from simwin import modules, payload  # noqa: E402  (tests/integration)
 from simwin.vhost import Host, SimError  # noqa: E402
 
 
