@@ -1,7 +1,9 @@
 # Copyright (c) dockerwin.registry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """`docker login` to a registry on the target, with the password on stdin; skipped when the docker client
-config already holds a login of the same user. Nothing read here (config.json, helper output) is returned."""
+config already holds a login of the same user with the same password (the `auth` entry of config.json, or the
+credential helper's answer). When the stored password cannot be read (a helper that does not answer, an identity
+token), the login runs and reports a change. Nothing read here (config.json, helper output) is returned."""
 
 from __future__ import annotations
 
@@ -45,27 +47,28 @@ class ActionModule(ActionBase):
             self._remove_tmp_path(self._connection._shell.tmpdir)
         return result
 
-    def _stored_user(self, target, args):
-        """User the docker client holds a login for (never the secret), or None."""
+    def _stored_login(self, target, args):
+        """(user, secret) the docker client holds for the registry, each None when unknown; never returned."""
         if not args["docker_config"]:
-            return None
+            return None, None
         data = target.read_file(target.path.join(args["docker_config"], "config.json"))
         try:
             config = json.loads((data or b"{}").decode("utf-8-sig") or "{}")
         except ValueError:
-            return None
-        user, helper = C.logged_in_user(config, args["registry"])
+            return None, None
+        user, secret, helper = C.stored_login(config, args["registry"])
         if user or not helper:
-            return user
+            return user, secret
         found = target.run(["docker-credential-" + helper, "get"], read_only=True, stdin=args["registry"])
         try:
-            return json.loads(found.get("stdout") or "{}").get("Username") if found["rc"] == 0 else None
+            stored = json.loads(found.get("stdout") or "{}") if found["rc"] == 0 else {}
         except ValueError:
-            return None
+            return None, None
+        return stored.get("Username"), stored.get("Secret")
 
     def _converge(self, target, args):
         registry = args["registry"]
-        user = self._stored_user(target, args)
+        user, secret = self._stored_login(target, args)
         result = {"registry": registry, "changed": False}
         if args["state"] == "absent":
             if user is None and args["docker_config"]:
@@ -77,9 +80,10 @@ class ActionModule(ActionBase):
                     raise AnsibleActionFail("docker logout %s failed: %s" % (registry, command_error(out)))
                 result["changed"] = "Removing login credentials" in (out.get("stdout") or "") or user is not None
             return result
-        if user == args["username"]:
+        if user == args["username"] and secret == args["password"]:
             result["user"] = user
             return result
+        # A new user, a new password, or a stored password that cannot be compared: log in.
         result.update(changed=True, user=args["username"])
         if target.check_mode:
             return result

@@ -1,7 +1,9 @@
 # Copyright (c) dockerwin.registry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
 """Make Docker take a changed daemon.json (restart on Windows; SIGHUP or the service manager on Linux),
-wait until `docker info` shows the change, and put the previous file back when it does not."""
+wait until `docker info` shows the change, and put the previous file back when it does not. Registry containers
+of this collection (label io.dockerwin.registry.managed) that ran before are waited for until they run and answer
+again: a restart of the engine stops them, their restart policy brings them back."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _client
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._container import MANAGED_LABEL
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _daemon_json as D
 from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error
 
@@ -27,6 +30,7 @@ ARGUMENT_SPEC = {
     "daemon_log": {"type": "str", "default": ""},
     "docker_cli": {"type": "str", "default": "docker"},
     "docker_host": {"type": "str", "default": ""},
+    "wait_registries": {"type": "bool", "default": True},
 }
 
 
@@ -65,10 +69,13 @@ class _Reload:
         if self.target.check_mode:
             return result
         log_mark = self.log_size()
+        registries = self.running_registries() if self.args["wait_registries"] else []
         error = self.reload()
         if error is None:
             error = self.wait(self.args["expected"])
         if error is None:
+            result["registries"] = [r["name"] for r in registries]
+            self.wait_registries(registries)
             return result
         # Docker did not take the file: put the previous one back and reload again.
         daemon_says = self.log_since(log_mark)
@@ -118,6 +125,67 @@ class _Reload:
             if time.monotonic() >= deadline:
                 return "after %ss, %s" % (self.args["timeout"], error)
             time.sleep(1)
+
+    # -- registry containers on this Docker host ----------------------------------------------------------
+    def running_registries(self):
+        """The running containers labelled by this collection: name, ID, restart policy, published ports."""
+        listed = self.target.docker("container", "ls", "--quiet", "--no-trunc", "--filter", "label=%s=true" % MANAGED_LABEL,
+                                    read_only=True)
+        if listed["rc"] != 0:
+            raise AnsibleActionFail("docker container ls (registry containers before the %s) failed: %s" % (self.method, command_error(listed)))
+        ids = (listed.get("stdout") or "").split()
+        if not ids:
+            return []
+        return [{"id": c["Id"], "name": c["Name"].lstrip("/"),
+                 "restart_policy": ((c.get("HostConfig") or {}).get("RestartPolicy") or {}).get("Name") or "no",
+                 "urls": self.registry_urls(c)} for c in self.target.docker_json("container", "inspect", *ids) or []]
+
+    @staticmethod
+    def registry_urls(container):
+        """/v2/ on the first published port, https before http, seen from the host (an any-address binding is
+        reached on 127.0.0.1, which Windows NAT also forwards)."""
+        for bindings in ((container.get("HostConfig") or {}).get("PortBindings") or {}).values():
+            for binding in bindings or []:
+                if binding.get("HostPort"):
+                    address = binding.get("HostIp") or ""
+                    address = "127.0.0.1" if address in ("", "0.0.0.0", "::") else address
+                    address = "[%s]" % address if ":" in address else address
+                    return ["%s://%s:%s/v2/" % (scheme, address, binding["HostPort"]) for scheme in ("https", "http")]
+        return []
+
+    def registry_state(self, registry):
+        """None when the container runs (healthy, if it has a health check) and answers, else what is missing."""
+        found = self.target.docker_json("container", "inspect", registry["id"])
+        if not found:
+            return "is gone"
+        state = found[0].get("State") or {}
+        if not state.get("Running") or state.get("Restarting"):
+            return "does not run (status %s, exit code %s%s)" % (
+                state.get("Status"), state.get("ExitCode"), (", error: %s" % state["Error"]) if state.get("Error") else "")
+        health = (state.get("Health") or {}).get("Status")
+        if health and health != "healthy":
+            return "runs but is %s" % health
+        if registry["urls"] and not any(self.target.http_answers(url) for url in registry["urls"]):
+            return "runs but does not answer at %s" % " or ".join(registry["urls"])
+        return None
+
+    def wait_registries(self, registries):
+        """Each registry container that ran before the reload runs and answers again within the timeout."""
+        deadline = time.monotonic() + self.args["timeout"]
+        for registry in registries:
+            while True:
+                missing = self.registry_state(registry)
+                if missing is None:
+                    break
+                if time.monotonic() >= deadline:
+                    raise AnsibleActionFail(
+                        "Docker took the new %s (%s), but the registry container %s (label %s), which ran before, %s after %ss. "
+                        "Its restart policy is %s; `docker logs %s` on the host shows why it did not come back."
+                        % (self.path, self.method, registry["name"], MANAGED_LABEL, missing, self.args["timeout"],
+                           registry["restart_policy"], registry["name"]),
+                        result={"registry": registry["name"]},
+                    )
+                time.sleep(1)
 
     def restore(self):
         if self.args["backup_file"]:

@@ -13,6 +13,10 @@ description:
   - Then waits until C(docker info) answers and shows O(expected). When it does not within O(timeout), copies
     O(backup_file) back (or removes a file that was O(created)), reloads again, and fails with Docker's error
     (from O(daemon_log), or the service journal on Linux).
+  - Then, with O(wait_registries), waits until each registry container of this collection (label
+    C(io.dockerwin.registry.managed)) that ran before the reload runs again (healthy, if it has a health check) and
+    answers C(/v2/) on its published port (HTTP 200 or 401, https or http, from the host), within O(timeout) more seconds:
+    a restart of the engine stops them and their restart policy brings them back. Fails naming the container if one does not.
   - Meant as a handler after P(dockerwin.registry.registry_daemon_config#module); always reports a change.
 author:
   - dockerwin.registry contributors (!UNKNOWN)
@@ -49,7 +53,9 @@ options:
     choices: ["", signal, service, restart]
     default: ""
   service_name:
-    description: Docker's service.
+    description:
+      - Docker's service for V(restart) and V(service), driven by M(ansible.builtin.service) on Linux (systemd, or an
+        init script where systemd does not run) and M(ansible.windows.win_service) on Windows.
     type: str
     default: docker
   pidfile:
@@ -78,6 +84,10 @@ options:
         M(ansible.windows.win_command) takes no environment), for example V(unix:///run/test-docker.sock). Empty is the default daemon.
     type: str
     default: ""
+  wait_registries:
+    description: Wait for the registry containers that ran before the reload (see above).
+    type: bool
+    default: true
 """
 
 EXAMPLES = r"""
@@ -95,4 +105,10 @@ method:
   returned: always
   type: str
   sample: signal
+registries:
+  description: Registry containers (label C(io.dockerwin.registry.managed)) that ran before the reload and run and answer again.
+  returned: success, not in check mode
+  type: list
+  elements: str
+  sample: [registry]
 """

@@ -91,10 +91,13 @@ def auth_servers(registry):
     return [registry, "https://" + registry, "http://" + registry]
 
 
-def logged_in_user(config, registry):
-    """User stored for `registry` in a docker client config.json (parsed), from its `auth` field.
+def stored_login(config, registry):
+    """The login stored for `registry` in a docker client config.json (parsed).
 
-    Returns (user or None, credential helper name or None). The password is never returned.
+    Returns (user or None, secret or None, credential helper name or None): user and secret from the `auth` field
+    (base64 of user:password, as the docker CLI writes it without a credential store), else the helper that holds
+    them. The secret stays with the caller, which only compares it; an identity token (`identitytoken`) leaves the
+    secret None, so the caller cannot tell whether the password changed.
     """
     auths = (config or {}).get("auths") or {}
     entry = None
@@ -104,13 +107,22 @@ def logged_in_user(config, registry):
             break
     helper = ((config or {}).get("credHelpers") or {}).get(registry) or (config or {}).get("credsStore")
     if entry is None:  # a per-registry helper may hold it without an auths entry
-        return None, ((config or {}).get("credHelpers") or {}).get(registry)
+        return None, None, ((config or {}).get("credHelpers") or {}).get(registry)
     if entry.get("auth"):
         try:
-            user = base64.b64decode(entry["auth"]).decode("utf-8", "replace").split(":", 1)[0]
+            user, dummy, secret = base64.b64decode(entry["auth"]).decode("utf-8", "replace").partition(":")
         except (binascii.Error, ValueError):
-            return None, None
-        return user or None, None
+            return None, None, None
+        return user or None, (secret or None) if not entry.get("identitytoken") else None, None
     if entry.get("username"):
-        return entry["username"], None
-    return None, helper
+        return entry["username"], None, None
+    return None, None, helper
+
+
+def logged_in_user(config, registry):
+    """User stored for `registry` in a docker client config.json (parsed), from its `auth` field.
+
+    Returns (user or None, credential helper name or None). The password is never returned.
+    """
+    user, dummy, helper = stored_login(config, registry)
+    return user, helper

@@ -28,6 +28,7 @@ WINDOWS_MODULES = {
     "certificate_store": "ansible.windows.win_certificate_store",
     "acl": "ansible.windows.win_acl",
     "acl_inheritance": "ansible.windows.win_acl_inheritance",
+    "uri": "ansible.windows.win_uri",
 }
 POSIX_MODULES = {
     "command": "ansible.builtin.command",
@@ -37,6 +38,7 @@ POSIX_MODULES = {
     "tempfile": "ansible.builtin.tempfile",
     "service": "ansible.builtin.service",
     "hosts": "ansible.builtin.lineinfile",
+    "uri": "ansible.builtin.uri",
 }
 
 
@@ -134,6 +136,13 @@ class Target:
             return json.loads(result.get("stdout") or "null")
         except ValueError as exc:
             raise AnsibleActionFail("docker %s printed no JSON: %s" % (" ".join(args[:2]), exc)) from exc
+
+    def http_answers(self, url, statuses=(200, 401), timeout=5):
+        """Whether a GET of `url` from the target gets one of `statuses` (certificates not checked: this asks
+        whether a server answers, not whom to trust). uri/win_uri; their option for the timeout differs."""
+        args = {"url": url, "method": "GET", "status_code": list(statuses), "validate_certs": False}
+        args["url_timeout" if self.windows else "timeout"] = timeout
+        return not self.module("uri", args, read_only=True).get("failed")
 
     # -- files --------------------------------------------------------------------------------
     def ensure_dir(self, path, mode=None):

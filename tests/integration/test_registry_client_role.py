@@ -10,13 +10,17 @@ daemon's config file, pidfile, socket (-H), a copy of a hosts file and its own c
 
 from __future__ import annotations
 
+import base64
 import json
 import subprocess
+import time
+import urllib.request
 import uuid
 
 import pytest
 
 import playbook
+from registry_process import free_port
 from test_dockerd import TestAddress, TestDockerd
 
 MERGE_TASK = "Merge the registry settings into daemon.json"
@@ -253,3 +257,93 @@ def test_bad_input_fails_before_anything_changes(tmp_path, test_dockerd, ca_pem)
     run = client.run(registry_client_registry="198.18.255.1:5000", registry_client_proxies={"http_proxy": "http://proxy:3128"})
     assert run.failed and "Docker 23.0" in run.failure_message() and "20.10" in run.failure_message()
     assert client.config_bytes() == before and not client.certs_d.joinpath("198.18.255.1:5000").exists()
+
+
+def answers(port):
+    """Whether the registry on 127.0.0.1:port answers /v2/ (test side)."""
+    try:
+        with urllib.request.urlopen("http://127.0.0.1:%d/v2/" % port, timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def started_at(daemon, name):
+    return json.loads(daemon.docker("container", "inspect", name).stdout)[0]["State"]["StartedAt"]
+
+
+def stored_auth(client):
+    entry = json.loads((client.docker_config / "config.json").read_text())["auths"][client.registry]
+    return base64.b64decode(entry["auth"]).decode()
+
+
+def test_service_restart_waits_for_the_registry_container_and_service_reload_keeps_it(tmp_path, test_dockerd, registry_image):
+    """The service and restart methods for real: ansible.builtin.service drives an init script of the test daemon (no
+    systemd here; on systemd hosts the same module drives systemctl). A registry container with the role's label and
+    restart policy runs on that daemon; the restart stops it, the role waits until it runs and answers again."""
+    daemon = test_dockerd
+    service = daemon.install_init_script()
+    daemon.load_from_main(registry_image)
+    port = free_port()
+    name = "dwr-test-reg-%s" % daemon.id
+    daemon.docker("container", "run", "--detach", "--name", name, "--restart", "unless-stopped",
+                  "--label", "io.dockerwin.registry.managed=true", "--publish", "127.0.0.1:%d:5000" % port, registry_image)
+    deadline = time.monotonic() + 30
+    while not answers(port) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert answers(port)
+    registry = "127.0.0.1:%d" % port  # login and insecure entry only: the point here is the reload
+    client = Client(tmp_path, daemon, registry, "", "unused", registry_client_smoke_test=False, registry_client_hosts_names=[],
+                    registry_client_hosts_address="", registry_client_registry_mirrors=[], registry_client_reload_method="restart",
+                    registry_client_service_name=service, registry_client_reload_timeout=30)
+    pid, started = daemon.pid(), started_at(daemon, name)
+
+    check = assert_ok(client.run(check=True))
+    assert check.result(RELOAD_TASK)["changed"] is True and "registries" not in check.result(RELOAD_TASK)
+    assert daemon.pid() == pid and started_at(daemon, name) == started and "insecure-registries" not in client.config()
+
+    applied = assert_ok(client.run())
+    # Debian's dockerd 20.10 has no --validate: the role says so and relies on the reload's rollback (the refused-config
+    # test below shows that rollback for real).
+    has_validate = subprocess.run(["dockerd", "--validate", "--config-file", client.daemon.config], capture_output=True, check=False)
+    assert applied.result(MERGE_TASK)["validation"] == ("valid (dockerd --validate)" if has_validate.returncode == 0 else
+                                                        "skipped: this dockerd has no --validate (Docker 23+ has it)")
+    reload = applied.result(RELOAD_TASK)
+    assert reload["method"] == "restart" and reload["registries"] == [name]
+    assert daemon.pid() != pid, "the service restart started a new dockerd"
+    assert started_at(daemon, name) != started, "the registry container was stopped and brought back by its restart policy"
+    assert answers(port), "the role went on only once the registry answered"
+    assert registry in daemon.registry_config()["IndexConfigs"]
+    assert stored_auth(client) == "ci:" + client.password
+
+    again = assert_ok(client.run())
+    assert again.changed == 0, again.changed_tasks()
+
+    # service = `service <name> reload` (SIGHUP from the init script, systemctl reload on systemd): the same dockerd,
+    # the container keeps running. A changed password logs in again (the stored auth differs).
+    pid, started = daemon.pid(), started_at(daemon, name)
+    old_password = client.password
+    client.password = "pw-%s-new" % uuid.uuid4().hex
+    mirror = "http://%s" % registry
+    reloaded = assert_ok(client.run(registry_client_reload_method="service", registry_client_registry_mirrors=[mirror],
+                                    registry_client_password=client.password))
+    assert reloaded.result(RELOAD_TASK)["method"] == "service" and reloaded.result(RELOAD_TASK)["registries"] == [name]
+    assert daemon.pid() == pid and started_at(daemon, name) == started
+    assert daemon.registry_config()["Mirrors"] == [mirror + "/"]
+    assert reloaded.result("Log the docker client in")["changed"] is True
+    assert stored_auth(client) == "ci:" + client.password and old_password not in json.dumps(reloaded.data) + reloaded.stderr
+
+    # A registry container that does not come back (restart policy no) fails the run, naming it.
+    dead = name + "-norestart"
+    daemon.docker("container", "run", "--detach", "--name", dead, "--restart", "no", "--network", "none",
+                  "--label", "io.dockerwin.registry.managed=true", registry_image)
+    failed = client.run(registry_client_insecure_registries=["198.18.255.9:5000"], registry_client_reload_method="restart",
+                        registry_client_reload_timeout=8)
+    assert failed.failed
+    message = failed.result(RELOAD_TASK)["msg"]
+    assert "the registry container %s (label io.dockerwin.registry.managed), which ran before, does not run" % dead in message
+    assert "Its restart policy is no" in message and "docker logs %s" % dead in message
+    deadline = time.monotonic() + 10
+    while not answers(port) and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert answers(port), "the other registry came back"

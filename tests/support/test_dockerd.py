@@ -17,11 +17,40 @@ import json
 import os
 import random
 import shutil
+import shlex
 import signal
 import subprocess
 import tempfile
 import time
 import uuid
+
+
+INIT_SCRIPT = """#!/bin/sh
+# Test-only init script of the dockerwin.registry test dockerd %(id)s (tests/support/test_dockerd.py); removed after the test.
+PIDFILE=%(pidfile)s
+LOG=%(log)s
+running() { [ -s "$PIDFILE" ] && kill -0 "$(cat "$PIDFILE")" 2>/dev/null; }
+do_start() {
+    running && return 0
+    setsid %(argv)s >>"$LOG" 2>&1 </dev/null &
+    i=0; while [ $i -lt 300 ] && ! running; do sleep 0.1; i=$((i+1)); done
+    running
+}
+do_stop() {
+    running || return 0
+    pid=$(cat "$PIDFILE"); kill -TERM "$pid"
+    i=0; while [ $i -lt 300 ] && kill -0 "$pid" 2>/dev/null; do sleep 0.1; i=$((i+1)); done
+    ! kill -0 "$pid" 2>/dev/null
+}
+case "$1" in
+    start) do_start ;;
+    stop) do_stop ;;
+    restart|force-reload) do_stop && do_start ;;
+    reload) running && kill -HUP "$(cat "$PIDFILE")" ;;
+    status) if running; then echo "running"; exit 0; else echo "stopped"; exit 3; fi ;;
+    *) echo "Usage: $0 {start|stop|restart|reload|force-reload|status}" >&2; exit 2 ;;
+esac
+"""
 
 
 def _used_addresses():
@@ -74,11 +103,8 @@ class TestDockerd:
         self.proc = None
         self._log_handle = None
 
-    def start(self, timeout=60):
-        subprocess.run(["ip", "link", "add", self.bridge, "type", "bridge"], check=True, capture_output=True)
-        subprocess.run(["ip", "addr", "add", self.bridge_cidr, "dev", self.bridge], check=True, capture_output=True)
-        subprocess.run(["ip", "link", "set", self.bridge, "up"], check=True, capture_output=True)
-        argv = [
+    def argv(self):
+        return [
             "dockerd",
             "--config-file", self.config,
             "--data-root", os.path.join(self.root, "data"),
@@ -92,6 +118,12 @@ class TestDockerd:
             "--containerd-namespace", "dwr-test-" + self.id,
             "--containerd-plugins-namespace", "dwr-test-plugins-" + self.id,
         ]
+
+    def start(self, timeout=60):
+        subprocess.run(["ip", "link", "add", self.bridge, "type", "bridge"], check=True, capture_output=True)
+        subprocess.run(["ip", "addr", "add", self.bridge_cidr, "dev", self.bridge], check=True, capture_output=True)
+        subprocess.run(["ip", "link", "set", self.bridge, "up"], check=True, capture_output=True)
+        argv = self.argv()
         self._log_handle = open(self.log, "ab")
         self.proc = subprocess.Popen(argv, stdout=self._log_handle, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + timeout
@@ -131,7 +163,38 @@ class TestDockerd:
         saved = subprocess.run(["docker", "image", "save", ref], capture_output=True, check=True)
         subprocess.run(["docker", "-H", self.host, "image", "load"], input=saved.stdout, capture_output=True, check=True)
 
+    def install_init_script(self):
+        """An init script /etc/init.d/dwr-test-<id> for this daemon (start, stop, restart, reload = SIGHUP, status), so
+        that ansible.builtin.service drives it where systemd does not run: the service/restart reload methods then run
+        for real. Debian's /usr/sbin/service runs it (no systemd here); removed by stop(). Returns the service name."""
+        self.service = "dwr-test-dockerd-" + self.id
+        quoted = " ".join(shlex.quote(a) for a in self.argv())
+        script = INIT_SCRIPT % {"id": self.id, "pidfile": shlex.quote(self.pidfile), "log": shlex.quote(self.log), "argv": quoted}
+        path = os.path.join("/etc/init.d", self.service)
+        with open(path, "w") as handle:
+            handle.write(script)
+        os.chmod(path, 0o755)
+        return self.service
+
     def stop(self):
+        if getattr(self, "service", None):
+            try:
+                os.remove(os.path.join("/etc/init.d", self.service))
+            except OSError:
+                pass
+        # A daemon the init script restarted is not self.proc: stop it by its pidfile.
+        try:
+            started_elsewhere = self.pid() != (self.proc.pid if self.proc is not None else None)
+        except (OSError, ValueError):
+            started_elsewhere = False
+        if started_elsewhere:
+            pid = self.pid()
+            os.kill(pid, signal.SIGTERM)
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and os.path.exists("/proc/%d" % pid):
+                time.sleep(0.2)
+            if os.path.exists("/proc/%d" % pid):
+                os.kill(pid, signal.SIGKILL)
         if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:

@@ -48,7 +48,11 @@ CLIENT_MODULE_OPTIONS = {
     "ansible.windows.win_hosts": {"state", "canonical_name", "ip_address", "aliases", "action"},
     "ansible.windows.win_certificate_store": {"path", "thumbprint", "store_name", "store_location", "state",
                                               "password", "file_type", "key_exportable", "key_storage"},
+    "ansible.windows.win_uri": {"url", "method", "status_code", "validate_certs", "url_timeout", "return_content", "body",
+                                "content_type", "headers", "follow_redirects", "dest", "creates", "removes", "url_username",
+                                "url_password", "force_basic_auth", "use_proxy", "client_cert", "client_cert_password"},
 }
+MANAGED = "io.dockerwin.registry.managed"
 
 
 class ClientHost(FakeHost):
@@ -64,6 +68,8 @@ class ClientHost(FakeHost):
         self.store = set()
         self.logins = {}
         self.backups = 0
+        self.registries = {}  # container ID -> docker container inspect JSON of registry containers
+        self.credential_helper = None  # (rc, stdout) of docker-credential-wincred get
 
     # win_copy action with backup: returns backup_file when it replaced a file, as win_copy does.
     def copy_action(self, name, task):
@@ -92,7 +98,31 @@ class ClientHost(FakeHost):
         if self.refuse_restart and "insecure-registries" in settings:
             return {"failed": True, "msg": "Service 'Docker Engine (docker)' cannot be started due to the following error"}
         self.daemon_settings = settings
+        # The engine's restart stops every container; the restart policy starts those that are not `no` again.
+        for container in self.registries.values():
+            if container["State"]["Running"]:
+                back = container["HostConfig"]["RestartPolicy"]["Name"] in ("always", "unless-stopped", "on-failure")
+                container["State"].update(Running=back, Status="running" if back else "exited", ExitCode=0 if back else 1074)
+                container["State"]["StartedAt"] = "2026-12-04T16:05:00Z" if back else container["State"]["StartedAt"]
         return {"changed": True, "name": "docker", "state": "running"}
+
+    def add_registry(self, name, policy="unless-stopped", port="5000"):
+        container_id = (name.encode().hex() * 8)[:64]
+        self.registries[container_id] = {
+            "Id": container_id, "Name": "/" + name, "Config": {"Labels": {MANAGED: "true"}},
+            "State": {"Status": "running", "Running": True, "Restarting": False, "ExitCode": 0, "Error": "",
+                      "StartedAt": "2026-12-04T16:00:00Z"},
+            "HostConfig": {"RestartPolicy": {"Name": policy}, "PortBindings": {"5000/tcp": [{"HostIp": "", "HostPort": port}]}},
+        }
+        return container_id
+
+    def _module_uri(self, args, check_mode):
+        assert args["validate_certs"] is False and args["status_code"] == [200, 401] and args["url_timeout"] == 5, args
+        for container in self.registries.values():
+            port = container["HostConfig"]["PortBindings"]["5000/tcp"][0]["HostPort"]
+            if args["url"] == "http://127.0.0.1:%s/v2/" % port and container["State"]["Running"]:
+                return {"changed": False, "status_code": 200}
+        return {"failed": True, "status_code": -1, "msg": "Unable to connect to the remote server"}
 
     def _module_hosts(self, args, check_mode):
         key = args["canonical_name"]
@@ -124,6 +154,9 @@ class ClientHost(FakeHost):
             assert argv[1:3] == ["--validate", "--config-file"], argv
             assert self.key(argv[3]) in self.files, "dockerd --validate reads the candidate file"
             return self._answer(module_name, argv, 0, stdout="configuration OK\n")
+        if argv[0] == "docker-credential-wincred":
+            assert argv[1:] == ["get"] and args["stdin"] == REG, args
+            return self._answer(module_name, argv, *self.credential_helper)
         if argv[0] != "docker":
             return super()._command(module_name, args)
         rest = argv[1:]
@@ -140,6 +173,12 @@ class ClientHost(FakeHost):
                 "IndexConfigs": {name: {"Name": name, "Secure": False} for name in insecure},
                 "InsecureRegistryCIDRs": ["127.0.0.0/8"], "Mirrors": self.daemon_settings.get("registry-mirrors", [])}}
             return self._answer(module_name, argv, 0, stdout=json.dumps(info) + "\n")
+        if rest[:2] == ["container", "ls"]:
+            assert rest[2:] == ["--quiet", "--no-trunc", "--filter", "label=%s=true" % MANAGED], rest
+            running = [i for i, c in self.registries.items() if c["State"]["Running"]]
+            return self._answer(module_name, argv, 0, stdout="".join(i + "\n" for i in running))
+        if rest[:2] == ["container", "inspect"] and all(i in self.registries for i in rest[2:]):
+            return self._answer(module_name, argv, 0, stdout=json.dumps([self.registries[i] for i in rest[2:]]))
         if rest[:1] == ["login"]:
             assert "--password-stdin" in rest and "stdin" in args, "the password goes on stdin"
             user = rest[rest.index("--username") + 1]
@@ -283,10 +322,48 @@ def test_windows_restarts_the_docker_service_and_waits_for_docker_info(monkeypat
     args = converge_daemon(monkeypatch, host)
     result = run(monkeypatch, host, registry_daemon_reload, args)
     assert host.calls == [
+        Call("module", WIN_COMMAND, {"argv": ["docker", "container", "ls", "--quiet", "--no-trunc", "--filter", "label=%s=true" % MANAGED]},
+             False),
         Call("module", "ansible.windows.win_service", {"name": "docker", "state": "restarted"}, False),
         Call("module", WIN_COMMAND, {"argv": ["docker", "info", "--format", "{{json .}}"]}, False),
     ]
-    assert result["method"] == "restart" and host.daemon_settings["insecure-registries"] == [REG]
+    assert result["method"] == "restart" and host.daemon_settings["insecure-registries"] == [REG] and result["registries"] == []
+
+
+def test_windows_restart_waits_for_the_registry_container_on_the_same_host(monkeypatch):
+    host = ClientHost()
+    args = converge_daemon(monkeypatch, host)
+    registry = host.add_registry("registry")
+    result = run(monkeypatch, host, registry_daemon_reload, args)
+    assert result["registries"] == ["registry"]
+    inspect = Call("module", WIN_COMMAND, {"argv": ["docker", "container", "inspect", registry]}, False)
+    uri = {"method": "GET", "status_code": [200, 401], "validate_certs": False, "url_timeout": 5}
+    assert host.calls[-4:] == [
+        Call("module", WIN_COMMAND, {"argv": ["docker", "info", "--format", "{{json .}}"]}, False),
+        inspect,
+        Call("module", "ansible.windows.win_uri", dict(uri, url="https://127.0.0.1:5000/v2/"), False),
+        Call("module", "ansible.windows.win_uri", dict(uri, url="http://127.0.0.1:5000/v2/"), False),
+    ]
+    assert host.calls[:2] == [
+        Call("module", WIN_COMMAND, {"argv": ["docker", "container", "ls", "--quiet", "--no-trunc", "--filter", "label=%s=true" % MANAGED]},
+             False),
+        inspect,
+    ], "the registries are listed before the restart"
+
+
+def test_windows_registry_that_does_not_come_back_fails_naming_it(monkeypatch, clock):
+    host = ClientHost()
+    args = converge_daemon(monkeypatch, host)
+    host.add_registry("registry")
+    host.add_registry("registry-cache", policy="no", port="5001")
+    with pytest.raises(AnsibleActionFail) as failure:
+        run(monkeypatch, host, registry_daemon_reload, dict(args, timeout=10))
+    message = str(failure.value)
+    assert ("Docker took the new %s (restart), but the registry container registry-cache (label %s), which ran before, "
+            "does not run (status exited, exit code 1074) after 10s. Its restart policy is no; `docker logs registry-cache`" % (DAEMON_JSON, MANAGED)
+            ) in message
+    assert "restored" not in message and host.restarts == 1, "Docker took the file: no rollback"
+    assert clock.now >= 10
 
 
 def test_windows_refuses_signal_reload_naming_the_option(monkeypatch):
@@ -377,3 +454,23 @@ def test_login_sends_the_password_on_stdin_and_skips_a_stored_login(monkeypatch)
     again = run(monkeypatch, host, registry_client_login, args)
     assert [c.module for c in host.calls] == ["ansible.builtin.slurp"] and again["changed"] is False
     assert auth not in json.dumps(again)
+    # A new password for the same user: the stored auth differs, so the client logs in again.
+    host.calls.clear()
+    changed = run(monkeypatch, host, registry_client_login, dict(args, password="n3w-pw"))
+    assert changed["changed"] is True and host.calls[-1].args["stdin"] == "n3w-pw" and "n3w-pw" not in json.dumps(changed)
+
+
+@pytest.mark.parametrize("helper, logs_in", [
+    ((0, json.dumps({"ServerURL": REG, "Username": "ci", "Secret": "s3cret-pw"})), False),
+    ((0, json.dumps({"ServerURL": REG, "Username": "ci", "Secret": "old-pw"})), True),
+    ((1, "credentials not found in native keychain"), True),  # wincred over a network logon: cannot compare
+])
+def test_login_with_a_credential_store_compares_the_helpers_secret(monkeypatch, helper, logs_in):
+    host = ClientHost()
+    config = "C:\\Users\\ci\\.docker"
+    host.files[host.key(config + "\\config.json")] = (json.dumps({"auths": {REG: {}}, "credsStore": "wincred"}), None)
+    host.credential_helper = helper
+    result = run(monkeypatch, host, registry_client_login, {"registry": REG, "username": "ci", "password": "s3cret-pw", "docker_config": config})
+    assert host.calls[1].argv == ["docker-credential-wincred", "get"]
+    assert result["changed"] is logs_in and ("login" in host.calls[-1].argv) is logs_in
+    assert "s3cret-pw" not in json.dumps(result) and "old-pw" not in json.dumps(result)

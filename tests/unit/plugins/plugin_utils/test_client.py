@@ -53,6 +53,16 @@ def test_logged_in_user_reads_auth_and_never_returns_the_password():
     assert C.logged_in_user({"credHelpers": {"registry.local:5000": "ecr-login"}}, "registry.local:5000") == (None, "ecr-login")
 
 
+def test_stored_login_gives_the_secret_to_compare_unless_an_identity_token_stands_for_it():
+    auth = base64.b64encode(b"ci:s3c:ret").decode()
+    assert C.stored_login({"auths": {"https://registry.local:5000": {"auth": auth}}}, "registry.local:5000") == ("ci", "s3c:ret", None)
+    token = {"auths": {"registry.local:5000": {"auth": base64.b64encode(b"ci:").decode(), "identitytoken": "t0ken"}}}
+    assert C.stored_login(token, "registry.local:5000") == ("ci", None, None)
+    helper = {"auths": {"registry.local:5000": {}}, "credsStore": "wincred"}
+    assert C.stored_login(helper, "registry.local:5000") == (None, None, "wincred")
+    assert C.stored_login({"auths": {"registry.local:5000": {"auth": "!!not base64"}}}, "registry.local:5000") == (None, None, None)
+
+
 def test_hosts_line_carries_the_marker():
     line = C.hosts_line("198.18.0.1", ["registry.local", "registry"])
     assert line == "198.18.0.1 registry.local registry # dockerwin.registry registry_client registry.local"
