@@ -22,6 +22,11 @@ ARGUMENT_SPEC = {
     "htpasswd_path": {"type": "str", "default": ""},
     "htpasswd_realm": {"type": "str", "default": "Registry"},
     "http_secret_file": {"type": "str", "default": ""},
+    # Scale-out (replicas): a Redis blob-descriptor cache shared by the replicas.
+    "redis_addr": {"type": "str", "default": ""},
+    "redis_password": {"type": "str", "default": "", "no_log": True},
+    "redis_db": {"type": "int", "default": 0},
+    "redis_tls": {"type": "bool", "default": False},
 }
 REQUIRED_TOGETHER = [("tls_certificate", "tls_key")]
 REDACTED = "VALUE_REDACTED (kept in %s on the host)"
@@ -41,9 +46,14 @@ class ActionModule(ActionBase):
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_together=REQUIRED_TOGETHER)
         target = Target(self, task_vars)
         secret = self._http_secret(target, args["http_secret_file"])
+        # A Redis password makes the config a secret file too (0600, no diff of its content).
+        secret_file = bool(secret or args["redis_password"])
         try:
             extra = _config.deep_merge(_config.security_section(args["tls_certificate"], args["tls_key"], args["htpasswd_path"],
                                                                 args["htpasswd_realm"], secret), args["extra"])
+            redis = _config.redis_cache_section(_config.major_version(args["version"]), args["redis_addr"],
+                                                args["redis_password"], args["redis_db"], args["redis_tls"])
+            extra = _config.deep_merge(redis, extra)
             config = _config.build_config(args["version"], args["container_data_dir"], args["storage_delete"], extra)
         except _config.ConfigError as exc:
             raise AnsibleActionFail(str(exc)) from exc
@@ -56,7 +66,7 @@ class ActionModule(ActionBase):
         try:
             # A config that holds http.secret is written owner-only and without the copy's diff or log.
             steps = [target.ensure_dir(args["data_dir"]), target.ensure_dir(args["config_dir"])]
-            steps.append(target.write_file(path, text, mode="0600", secret=True) if secret else target.write_file(path, text))
+            steps.append(target.write_file(path, text, mode="0600", secret=True) if secret_file else target.write_file(path, text))
         finally:
             self._remove_tmp_path(self._connection._shell.tmpdir)
         for step in steps:
@@ -69,7 +79,7 @@ class ActionModule(ActionBase):
             digest=digest,
             major_version=_config.major_version(args["version"]),
         )
-        if secret:
+        if secret_file:
             if steps[2].get("changed"):
                 redacted = _config.render(_config.redact(config, REDACTED % args["http_secret_file"]))
                 result["diff"] = {"before": "", "after": redacted, "before_header": path, "after_header": path}

@@ -41,7 +41,9 @@ ARGUMENT_SPEC = {
     "labels": {"type": "dict", "default": {}},
     "isolation": {"type": "str", "default": "", "choices": ["", "process", "hyperv"]},
     "user": {"type": "str", "default": ""},
+    "network_mode": {"type": "str", "default": ""},
     "docker_cli": {"type": "str", "default": "docker"},
+    "docker_host": {"type": "str", "default": ""},
     "start_grace": {"type": "float", "default": 2.0},
     "prune_replaced_config": {"type": "bool", "default": False},
 }
@@ -56,7 +58,8 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)
-        target = Target(self, task_vars, docker_cli=args["docker_cli"])
+        target = Target(self, task_vars, docker_cli=args["docker_cli"],
+                        docker_options=["-H", args["docker_host"]] if args["docker_host"] else [])
         try:
             result.update(_Container(target, args).converge())
         finally:
@@ -92,6 +95,7 @@ class _Container:
             labels=self.args["labels"],
             isolation=self.args["isolation"],
             user=self.args["user"],
+            network_mode=self.args["network_mode"],
         )
 
     def inspect(self, name):
@@ -160,6 +164,7 @@ class _Container:
             docker("container", "stop", self.name, what="docker container stop")
             docker("container", "rename", self.name, self.previous, what="docker container rename")
         argv = spec.run_argv(docker=self.target.docker_cli, detach=want_running)
+        argv[1:1] = self.target.docker_options
         started = self.target.run(argv)
         error = None
         if started["rc"] != 0:

@@ -21,6 +21,7 @@ ARGUMENT_SPEC = {
     "context_files": {"type": "dict", "default": {}},
     "isolation": {"type": "str", "default": "", "choices": ["", "process", "hyperv"]},
     "docker_cli": {"type": "str", "default": "docker"},
+    "docker_host": {"type": "str", "default": ""},
 }
 REQUIRED_IF = [("source", "load", ["archive"]), ("source", "binary", ["binary", "dockerfile"]), ("source", "build", ["dockerfile"])]
 
@@ -33,7 +34,8 @@ class ActionModule(ActionBase):
         result = super().run(tmp, task_vars)
         del tmp
         dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)
-        target = Target(self, task_vars, docker_cli=args["docker_cli"])
+        target = Target(self, task_vars, docker_cli=args["docker_cli"],
+                        docker_options=["-H", args["docker_host"]] if args["docker_host"] else [])
         if args["isolation"] and not target.windows:
             raise AnsibleActionFail(
                 "isolation=%r: isolation modes exist on Windows hosts only; leave it empty on Linux" % args["isolation"]

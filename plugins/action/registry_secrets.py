@@ -42,6 +42,7 @@ ARGUMENT_SPEC = {
     "realm": {"type": "str", "default": "Registry"},
     "principals": {"type": "list", "elements": "str", "default": []},
     "readers": {"type": "list", "elements": "str", "default": []},
+    "http_secret": {"type": "str", "default": "", "no_log": True},
 }
 EXCLUSIVE = [("tls_certificate", "tls_certificate_src"), ("tls_chain", "tls_chain_src"), ("tls_key", "tls_key_src"),
              ("tls_ca", "tls_ca_src")]
@@ -109,7 +110,7 @@ class _Secrets:
         return S.Inputs(
             tls=args["tls"], names=args["tls_names"], valid_days=args["tls_valid_days"], renew_days=args["tls_renew_days"],
             certificate=given["tls_certificate"], chain=given["tls_chain"], key=given["tls_key"], ca=given["tls_ca"],
-            auth=args["auth"], users=args["users"], realm=args["realm"],
+            auth=args["auth"], users=args["users"], realm=args["realm"], http_secret=args["http_secret"],
         )
 
     def managed(self):

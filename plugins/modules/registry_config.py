@@ -104,6 +104,25 @@ options:
         shown by C(docker inspect), so the configuration file holds it.
     type: str
     default: ""
+  redis_addr:
+    description:
+      - C(host:port) of a Redis server that the replicas of a scaled-out registry share as their blob-descriptor
+        cache (C(storage.cache.blobdescriptor=redis) and the C(redis) section, in the dialect of the major version).
+      - Empty keeps the in-memory cache of each registry.
+    type: str
+    default: ""
+  redis_password:
+    description: Password of the Redis server; the configuration file is then written owner-only, its diff redacted.
+    type: str
+    default: ""
+  redis_db:
+    description: Redis database number.
+    type: int
+    default: 0
+  redis_tls:
+    description: Connect to Redis with TLS.
+    type: bool
+    default: false
 notes:
   - The registry reads the configuration only when it starts; P(dockerwin.registry.registry_container#module) replaces
     the container when the configuration digest it is given changes.

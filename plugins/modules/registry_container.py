@@ -136,6 +136,17 @@ options:
       - Docker CLI the target runs, a name on the PATH or a full path.
     type: str
     default: docker
+  docker_host:
+    description:
+      - Daemon the docker CLI talks to, put before every sub-command as C(-H <docker_host>) (argv). Empty is the CLI's default.
+    type: str
+    default: ""
+  network_mode:
+    description:
+      - Network of the container (C(--network)), for example V(host) for a load balancer that reaches the replicas on
+        the host's addresses. Empty is Docker's default and is not compared.
+    type: str
+    default: ""
   start_grace:
     description:
       - Seconds a new container must keep running before the replaced one is removed.

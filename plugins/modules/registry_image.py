@@ -95,6 +95,11 @@ options:
       - Docker CLI the target runs, a name on the PATH or a full path.
     type: str
     default: docker
+  docker_host:
+    description:
+      - Daemon the docker CLI talks to, put before every sub-command as C(-H <docker_host>) (argv). Empty is the CLI's default.
+    type: str
+    default: ""
 notes:
   - Windows base images must match the host's Windows build for process isolation; see the
     P(dockerwin.registry.windows_base_tag#filter) filter.

@@ -148,6 +148,13 @@ options:
     type: list
     elements: str
     default: []
+  http_secret:
+    description:
+      - The C(http.secret) that every replica of a group must share (scale-out behind a load balancer or a Swarm
+        service), at least 32 printable ASCII characters; written to C(auth/http.secret) instead of a generated one.
+      - Empty keeps the secret on the host, or generates one when there is none.
+    type: str
+    default: ""
 seealso:
   - module: dockerwin.registry.registry_config
   - name: Configuring a registry (distribution), http.tls and auth.htpasswd

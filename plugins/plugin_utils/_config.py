@@ -91,10 +91,12 @@ def security_section(tls_certificate="", tls_key="", htpasswd_path="", realm="Re
 
 
 def redact(config, replacement):
-    """A copy of config without http.secret's value, for diffs and messages."""
+    """A copy of config without http.secret's (nor redis.password's) value, for diffs and messages."""
     shown = copy.deepcopy(config)
     if isinstance(shown.get("http"), dict) and "secret" in shown["http"]:
         shown["http"]["secret"] = replacement
+    if isinstance(shown.get("redis"), dict) and "password" in shown["redis"]:
+        shown["redis"]["password"] = "VALUE_REDACTED"
     return shown
 
 
@@ -121,3 +123,23 @@ def render(config):
 
 def digest(text):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+# -- scale-out (issue 9, replicas): the shared Redis blob-descriptor cache -------------------------------
+def redis_cache_section(major, addr, password="", db=0, tls=False):
+    """`storage.cache.blobdescriptor: redis` and the `redis` section; {} when addr is empty (each replica keeps its
+    own in-memory cache). v2 (redigo) takes `addr` and `pool`; v3 (go-redis) takes `addrs` and pool sizes."""
+    if not addr:
+        return {}
+    if ":" not in str(addr).rsplit("]", 1)[-1]:
+        raise ConfigError("windows_registry_redis_addr=%r: give host:port of the Redis server, such as redis.example.com:6379" % addr)
+    redis = {"db": int(db), "dialtimeout": "1s", "readtimeout": "1s", "writetimeout": "1s"}
+    if int(major) >= 3:
+        redis.update(addrs=[str(addr)], maxidleconns=16, poolsize=64, connmaxidletime="300s")
+    else:
+        redis.update(addr=str(addr), pool={"maxidle": 16, "maxactive": 64, "idletimeout": "300s"})
+    if password:
+        redis["password"] = str(password)
+    if tls:
+        redis["tls"] = {"enabled": True}
+    return {"storage": {"cache": {"blobdescriptor": "redis"}}, "redis": redis}

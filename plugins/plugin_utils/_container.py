@@ -49,6 +49,7 @@ class ContainerSpec:
     labels: dict = field(default_factory=dict)
     isolation: str = ""
     user: str = ""
+    network_mode: str = ""  # "host" for the load balancer (it reaches replicas on the host's addresses)
 
     def all_labels(self):
         labels = {MANAGED_LABEL: "true"}
@@ -71,6 +72,8 @@ class ContainerSpec:
             argv += ["--isolation", self.isolation]
         if self.user:
             argv += ["--user", self.user]
+        if self.network_mode:
+            argv += ["--network", self.network_mode]
         argv.append(self.image)
         argv += list(self.command)
         return argv
@@ -104,6 +107,8 @@ def desired_state(spec, image_id):
         state["isolation"] = spec.isolation
     if spec.user:
         state["user"] = spec.user
+    if spec.network_mode:
+        state["network_mode"] = spec.network_mode
     return state
 
 
@@ -136,6 +141,8 @@ def actual_state(inspect, desired, windows):
         state["isolation"] = host.get("Isolation") or "default"
     if "user" in desired:
         state["user"] = config.get("User") or ""
+    if "network_mode" in desired:
+        state["network_mode"] = host.get("NetworkMode") or "default"
     return state
 
 

@@ -310,6 +310,8 @@ class Inputs:
     auth: str = "none"
     users: list = field(default_factory=list)
     realm: str = "Registry"
+    # Scale-out: one http.secret for every replica of a group (given by the operator or read from the first replica).
+    http_secret: str = ""
 
 
 def plan(existing, inputs, now=None):
@@ -348,11 +350,24 @@ def plan(existing, inputs, now=None):
     result.facts["auth"] = inputs.auth
 
     secret = (existing.get(HTTP_SECRET) or b"").strip()
-    if len(secret) < 32:
+    if inputs.http_secret:
+        secret = shared_http_secret(inputs.http_secret)
+        if existing.get(HTTP_SECRET) != secret + b"\n":
+            result.reasons.append("http.secret: set to the replicas' shared secret")
+    elif len(secret) < 32:
         secret = secrets.token_urlsafe(48).encode("ascii")
         result.reasons.append("http.secret: generated")
     want(HTTP_SECRET, secret + b"\n")
     return result
+
+
+def shared_http_secret(value):
+    """The replicas' shared http.secret as bytes; refused (without echoing it) when short or not plain ASCII."""
+    text = str(value).strip()
+    if len(text) < 32 or not all(33 <= ord(c) < 127 for c in text):
+        raise SecretsError("windows_registry_http_secret: use at least 32 printable ASCII characters without spaces "
+                           "(for example: openssl rand -base64 48), the same on every replica (value not shown)")
+    return text.encode("ascii")
 
 
 def _self_signed(existing, inputs, names, now, result, want):

@@ -1,0 +1,318 @@
+# Copyright (c) dockerwin.registry contributors
+# GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Scale-out on the Linux twin: three replicas of the role (three inventory hosts on this machine, each its own
+container, port and config folder) on one shared store, with one http.secret, and the role's HAProxy balancer in
+front (a container on the host network, from Debian's haproxy binary). One deployment for the module; the tests
+run in file order.
+
+Shared store: one host folder mounted by every replica (a valid shared store for replicas on one host). All ports
+on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import threading
+import time
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+import yaml
+
+from conftest import container, free_port
+import haproxy_image
+from test_dockerd import TestDockerd
+import images
+import playbook
+from registry_api import RegistryAPI, RegistryAPIError
+
+LB_TASK = "Run the balancer container "
+COMPARE_TASK = "Compare every replica with the balanced name"
+ACCEPT = ", ".join(["application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"])
+
+
+def docker(*args, check=True):
+    return subprocess.run(["docker", *args], check=check, capture_output=True, text=True)
+
+
+def assert_ok(run):
+    assert not run.failed, "%r\n%s" % (run, run.stderr[-3000:])
+    return run
+
+
+def manifest_digest(base, repository, reference):
+    request = urllib.request.Request("%s/v2/%s/manifests/%s" % (base, repository, reference), headers={"Accept": ACCEPT})
+    with urllib.request.urlopen(request, timeout=10) as response:
+        response.read()
+        return response.headers["Docker-Content-Digest"]
+
+
+class ReplicaSet:
+    """Three replicas (inventory hosts r1..r3, all local) and the balancer on r1."""
+
+    def __init__(self, root, registry_image, lb_image):
+        self.id = uuid.uuid4().hex[:8]
+        self.root = root
+        self.data_dir = root / "shared-data"
+        self.ports = [free_port() for dummy in range(3)]
+        self.lb_port = free_port()
+        self.names = ["dwr-test-%s-r%d" % (self.id, i + 1) for i in range(3)]
+        self.lb_name = "dwr-test-%s-lb" % self.id
+        hosts = {}
+        for i, (name, port) in enumerate(zip(self.names, self.ports)):
+            hosts["r%d" % (i + 1)] = {
+                "ansible_connection": "local",
+                "ansible_host": "127.0.0.1",
+                "ansible_python_interpreter": "{{ ansible_playbook_python }}",
+                "windows_registry_container_name": name,
+                "windows_registry_port": port,
+                "windows_registry_config_dir": str(root / ("r%d-config" % (i + 1))),
+            }
+        hosts["r1"].update(windows_registry_lb="haproxy", windows_registry_lb_port=self.lb_port,
+                           windows_registry_lb_bind_address="127.0.0.1", windows_registry_lb_image=lb_image,
+                           windows_registry_lb_container_name=self.lb_name)
+        group_vars = {
+            "windows_registry_replicas_group": "registry_servers",
+            "windows_registry_bind_address": "127.0.0.1",
+            "windows_registry_data_dir": str(self.data_dir),
+            "windows_registry_image_source": "pull",
+            "windows_registry_image": registry_image,
+            "windows_registry_version": "2.8.2",
+            "windows_registry_health_timeout": 30,
+        }
+        self.inventory = str(root / "replicas.yml")
+        with open(self.inventory, "w") as handle:
+            yaml.safe_dump({"registry_servers": {"hosts": hosts, "vars": group_vars}}, handle)
+
+    @property
+    def lb(self):
+        return "127.0.0.1:%d" % self.lb_port
+
+    def urls(self):
+        return ["http://127.0.0.1:%d" % port for port in self.ports]
+
+    def deploy(self, check=False):
+        return playbook.run_playbook("playbooks/site.yml", self.inventory, check=check)
+
+    def cleanup(self):
+        docker("container", "rm", "--force", self.lb_name, *self.names, *[n + "-previous" for n in self.names], check=False)
+
+
+@pytest.fixture(scope="module")
+def replicas(tmp_path_factory, registry_image):
+    lb_image = haproxy_image.haproxy_image()
+    reps = ReplicaSet(tmp_path_factory.mktemp("replicas"), registry_image, lb_image)
+    check = reps.deploy(check=True)
+    reps.after_check = [container(name) for name in reps.names + [reps.lb_name]]
+    applied = reps.deploy()
+    reps.runs = (check, applied)
+    yield reps
+    reps.cleanup()
+
+
+def test_replicas_share_secret_and_balancer_checks_them(replicas):
+    check, applied = replicas.runs
+    assert_ok(check)
+    assert replicas.after_check == [None] * 4, "check mode must not create containers"
+    assert_ok(applied)
+    assert sorted(n.split(" : ")[-1] for n in check.changed_tasks() if LB_TASK in n) == \
+        sorted(n.split(" : ")[-1] for n in applied.changed_tasks() if LB_TASK in n) == [LB_TASK + replicas.lb_name]
+
+    # One http.secret on every replica, in the owner-only config each container reads; never in the output.
+    secrets = set()
+    for i in range(3):
+        config_dir = replicas.root / ("r%d-config" % (i + 1))
+        files = list(config_dir.glob("config-*.yml"))
+        assert len(files) == 1 and oct(files[0].stat().st_mode & 0o777) == "0o600"
+        config = yaml.safe_load(files[0].read_text())
+        secrets.add(config["http"]["secret"])
+        assert config["http"]["draintimeout"] == "8s"
+        assert config["storage"]["filesystem"]["rootdirectory"] == "/var/lib/registry"
+        assert (config_dir / "auth" / "http.secret").read_text().strip() == config["http"]["secret"]
+    assert len(secrets) == 1 and len(next(iter(secrets))) >= 32
+    secret = next(iter(secrets))
+    for run in (check, applied):
+        assert secret not in json.dumps(run.data) and secret not in run.stderr
+
+    lb = container(replicas.lb_name)
+    assert lb["HostConfig"]["NetworkMode"] == "host" and lb["State"]["Running"] is True
+    cfg = (replicas.root / "shared-data-lb" / "haproxy.cfg").read_text()
+    for port in replicas.ports:
+        assert "127.0.0.1:%d check" % port in cfg
+    assert "bind 127.0.0.1:%d" % replicas.lb_port in cfg
+    compared = applied.result(COMPARE_TASK)
+    assert compared["consistent"] is True and [e["name"] for e in compared["endpoints"]] == \
+        ["balanced"] + ["127.0.0.1:%d" % p for p in replicas.ports]
+
+    again = assert_ok(replicas.deploy())
+    assert again.changed == 0, again.changed_tasks()
+    assert container(replicas.lb_name)["Id"] == lb["Id"]
+
+
+def test_push_through_balancer_pull_from_every_replica(replicas, hello_image):
+    ref = "%s/team/scale:1" % replicas.lb
+    docker("image", "tag", hello_image, ref)
+    pushed = docker("image", "push", ref, check=False)
+    assert pushed.returncode == 0, pushed.stderr
+    digest = manifest_digest("http://" + replicas.lb, "team/scale", "1")
+    for url in replicas.urls():
+        assert manifest_digest(url, "team/scale", "1") == digest
+    for port in replicas.ports:
+        replica_ref = "127.0.0.1:%d/team/scale@%s" % (port, digest)
+        pulled = docker("image", "pull", replica_ref, check=False)
+        assert pulled.returncode == 0, pulled.stderr
+        assert images.image_id(replica_ref) == images.image_id(hello_image)
+        docker("image", "rm", replica_ref, check=False)
+
+
+def test_replica_stopped_during_pushes_and_pulls_loses_nothing(replicas):
+    """Pushes (a new image each: upload session, two blobs, manifest) and pulls by digest through the balancer in
+    two threads while replica r2 stops. The documented client retry: one more try of a failed operation after 1 s
+    (docker push/pull retry more). Every digest pushed pulls from the balancer and the replicas afterwards."""
+    api = RegistryAPI("http://" + replicas.lb)
+    pushed, failures, retried = {}, [], []
+    stop = threading.Event()
+
+    def with_retry(what, call):
+        try:
+            return call()
+        except (RegistryAPIError, OSError) as first:
+            retried.append("%s: %s" % (what, first))
+            time.sleep(1)
+            try:
+                return call()
+            except (RegistryAPIError, OSError) as second:
+                failures.append("%s: %s" % (what, second))
+                return None
+
+    def pusher():
+        i = 0
+        while not stop.is_set():
+            repository = "load/img%03d" % i
+            digest = with_retry("push " + repository, lambda: api.push_image(repository, "1", content=b"%d\n" % i))
+            if digest:
+                pushed[repository] = digest
+            i += 1
+
+    def puller():
+        while not stop.is_set():
+            for repository, digest in list(pushed.items())[-5:]:
+                with_retry("pull " + repository, lambda: manifest_digest("http://" + replicas.lb, repository, digest))
+
+    threads = [threading.Thread(target=pusher), threading.Thread(target=puller)]
+    for thread in threads:
+        thread.start()
+    try:
+        time.sleep(2)
+        docker("container", "stop", replicas.names[1])
+        time.sleep(4)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(60)
+    try:
+        assert len(pushed) >= 10, "too few pushes to prove anything: %d" % len(pushed)
+        assert not failures, "client operations failed after the retry: %s (retried: %s)" % (failures, retried)
+        live = [url for port, url in zip(replicas.ports, replicas.urls()) if port != replicas.ports[1]]
+        for repository, digest in pushed.items():
+            for base in ["http://" + replicas.lb] + live:
+                assert manifest_digest(base, repository, "1") == digest, (base, repository)
+    finally:
+        docker("container", "start", replicas.names[1])
+    print("pushes: %d, retried operations: %d %s" % (len(pushed), len(retried), retried[:3]))
+
+
+def test_replicas_info_reports_a_replica_that_disagrees(replicas, registry_image, tmp_path):
+    """A registry on its own (empty) storage, compared as if it were a replica: reported, and refused with
+    fail_on_disagreement."""
+    name, port = "dwr-test-%s-stray" % replicas.id, free_port()
+    docker("container", "run", "--detach", "--name", name, "--publish", "127.0.0.1:%d:5000" % port, registry_image)
+    try:
+        argv = [str(playbook.ANSIBLE_PLAYBOOK).replace("ansible-playbook", "ansible"), "localhost", "-m",
+                "dockerwin.registry.registry_replicas_info", "-a", json.dumps({
+                    "url": "http://" + replicas.lb, "replicas": ["127.0.0.1:%d" % replicas.ports[0], "127.0.0.1:%d" % port],
+                    "wait_timeout": 10, "fail_on_disagreement": True})]
+        proc = subprocess.run(argv, cwd=playbook.REPO, capture_output=True, text=True, timeout=120,
+                              env=dict(__import__("os").environ, ANSIBLE_CONFIG=str(playbook.REPO / "ansible.cfg"),
+                                       ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.posix.json"))
+        assert proc.returncode != 0
+        result = json.loads(proc.stdout[proc.stdout.index("{"):])["plays"][0]["tasks"][0]["hosts"]["localhost"]
+        assert result["failed"] and result["consistent"] is False
+        assert "the replicas of http://%s disagree" % replicas.lb in result["msg"]
+        stray = "127.0.0.1:%d" % port
+        assert result["disagreements"] and all(d["digests"][stray] is None for d in result["disagreements"])
+        assert all(d["digests"]["127.0.0.1:%d" % replicas.ports[0]] == d["digests"]["balanced"] for d in result["disagreements"])
+        assert {e["name"]: e["reachable"] for e in result["endpoints"]} == {"balanced": True, "127.0.0.1:%d" % replicas.ports[0]: True, stray: True}
+    finally:
+        docker("container", "rm", "--force", name, check=False)
+
+
+# -- Docker Swarm: a single-node swarm on a test-only dockerd (never on the machine's own daemon) ------------------
+SERVICE_TASK = "Run the registry service "
+
+
+@pytest.fixture(scope="module")
+def swarm_daemon(registry_image):
+    """A test dockerd with a swarm of its own. `ip: 127.0.0.1` makes it publish host-mode ports on loopback only;
+    its bridge is a /28 (the default test bridge, a /30, has one container address, too few for two replicas)."""
+    daemon = TestDockerd({"ip": "127.0.0.1"})
+    third, fourth = daemon.bridge_cidr.split(".")[2], int(daemon.bridge_cidr.split(".")[3].split("/")[0]) // 16 * 16
+    daemon.bridge_cidr = "198.18.%s.%d/28" % (third, fourth + 1)
+    daemon.start()
+    try:
+        daemon.docker("swarm", "init", "--advertise-addr", "127.0.0.1")
+        daemon.load_from_main(registry_image)
+        yield daemon
+    finally:
+        daemon.docker("swarm", "leave", "--force", check=False)
+        daemon.stop()
+        # The swarm's gateway bridge is made by that daemon in this machine's network namespace.
+        subprocess.run(["ip", "link", "del", "docker_gwbridge"], capture_output=True)
+
+
+def test_swarm_service_two_replicas_host_mode(swarm_daemon, registry_image, tmp_path):
+    name = "dwr-test-%s-svc" % uuid.uuid4().hex[:8]
+    host_vars = {
+        "windows_registry_mode": "swarm",
+        "windows_registry_docker_host": swarm_daemon.host,
+        "windows_registry_swarm_replicas": 2,
+        "windows_registry_swarm_dynamic_ports": True,
+        "windows_registry_container_name": name,
+        "windows_registry_data_dir": str(tmp_path / "data"),
+        "windows_registry_image_source": "pull",
+        "windows_registry_image": registry_image,
+        "windows_registry_version": "2.8.2",
+        "windows_registry_health_timeout": 30,
+        "windows_registry_swarm_timeout": 90,
+    }
+    inventory = playbook.write_inventory(tmp_path / "swarm.yml", host_vars)
+    check = assert_ok(playbook.run_playbook("playbooks/site.yml", inventory, check=True))
+    assert any(SERVICE_TASK in n for n in check.changed_tasks())
+    assert swarm_daemon.docker("service", "inspect", name, check=False).returncode != 0, "check mode must not create the service"
+
+    applied = assert_ok(playbook.run_playbook("playbooks/site.yml", inventory))
+    assert sorted(applied.changed_tasks()) == sorted(check.changed_tasks())
+    endpoints = applied.result(SERVICE_TASK)["endpoints"]
+    assert len(endpoints) == 2 and len(set(endpoints)) == 2 and all(e.startswith("127.0.0.1:") for e in endpoints), endpoints
+    service = json.loads(swarm_daemon.docker("service", "inspect", name).stdout)[0]
+    assert [(p["PublishMode"], p["TargetPort"]) for p in service["Spec"]["EndpointSpec"]["Ports"]] == [("host", 5000)]
+    assert not (service.get("Endpoint") or {}).get("VirtualIPs"), "host mode: no ingress routing mesh address"
+    assert service["Spec"]["Mode"]["Replicated"]["Replicas"] == 2
+    compared = applied.result(COMPARE_TASK)
+    assert compared["consistent"] is True and len(compared["endpoints"]) == 3
+
+    # Pushed to one replica, served by the other (same store, same secret).
+    first, second = ["http://" + e for e in endpoints]
+    digest = RegistryAPI(first).push_image("swarm/hello", "1")
+    assert manifest_digest(second, "swarm/hello", "1") == digest
+    with urllib.request.urlopen("%s/v2/swarm/hello/manifests/%s" % (second, digest), timeout=10) as response:
+        assert response.status == 200
+
+    again = assert_ok(playbook.run_playbook("playbooks/site.yml", inventory))
+    assert again.changed == 0, again.changed_tasks()
+    assert sorted(again.result(SERVICE_TASK)["endpoints"]) == sorted(endpoints)
+    assert json.loads(swarm_daemon.docker("service", "inspect", name).stdout)[0]["Version"] == service["Version"]
+    swarm_daemon.docker("service", "rm", name, check=False)
