@@ -109,6 +109,9 @@ def replicas(tmp_path_factory, registry_image):
     reps.after_check = [container(name) for name in reps.names + [reps.lb_name]]
     applied = reps.deploy()
     reps.runs = (check, applied)
+    if applied.failed:
+        reps.cleanup()
+        pytest.fail("the replicas did not deploy: %r\n%s" % (applied, applied.stderr[-2000:]))
     yield reps
     reps.cleanup()
 
@@ -316,3 +319,17 @@ def test_swarm_service_two_replicas_host_mode(swarm_daemon, registry_image, tmp_
     assert sorted(again.result(SERVICE_TASK)["endpoints"]) == sorted(endpoints)
     assert json.loads(swarm_daemon.docker("service", "inspect", name).stdout)[0]["Version"] == service["Version"]
     swarm_daemon.docker("service", "rm", name, check=False)
+
+
+def test_garbage_collect_refuses_a_run_without_every_replica(replicas):
+    """A shared store is collected only with every replica read-only: a run limited to one replica stops before
+    anything changes."""
+    argv = [str(playbook.ANSIBLE_PLAYBOOK), "-i", replicas.inventory, str(playbook.REPO / "playbooks/garbage_collect.yml"),
+            "--limit", "r2"]
+    env = dict(__import__("os").environ, ANSIBLE_CONFIG=str(playbook.REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.posix.json")
+    before = container(replicas.names[1])["Id"]
+    run = playbook.Run(argv, subprocess.run(argv, cwd=playbook.REPO, env=env, capture_output=True, text=True, timeout=300))
+    assert run.failed
+    message = run.result("Refuse to collect a shared store")["msg"]
+    assert "r1, r3 are not in this run" in message and "Run it on the whole group" in message, message
+    assert container(replicas.names[1])["Id"] == before, "nothing changed"
