@@ -702,14 +702,12 @@ def m_win_powershell(host, p, check):
 
 
 def m_win_uri(host, p, check):
-    """A GET/HEAD from this machine (the simulated host is this machine on the network); status_code checked as the
-    module does, certificates not checked when validate_certs is false."""
+    """A request from this machine (the simulated host is this machine on the network), sent in check mode too as
+    win_uri does; status_code checked as the module does, certificates not checked when validate_certs is false."""
     import ssl
     import urllib.error
     import urllib.request
 
-    if check:
-        return {"changed": False, "skipped": True, "msg": "remote module (win_uri) does not support check mode"}
     method = (p.get("url_method") or "GET").upper()
     context = ssl.create_default_context()
     if p.get("validate_certs") is False:
@@ -794,6 +792,7 @@ def execute(host, module, module_path, raw_args):
         result = {"failed": True, "changed": False, "msg": str(exc)}
     entry["changed"] = bool(result.get("changed"))
     entry["failed"] = bool(result.get("failed"))
+    entry["skipped"] = bool(result.get("skipped"))
     if module == "ansible.windows.win_command" and not no_log:
         entry["rc"] = result.get("rc")
     host.log_call(entry)
