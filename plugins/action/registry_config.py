@@ -22,6 +22,10 @@ ARGUMENT_SPEC = {
     "htpasswd_path": {"type": "str", "default": ""},
     "htpasswd_realm": {"type": "str", "default": "Registry"},
     "http_secret_file": {"type": "str", "default": ""},
+    # Pull-through cache mode (proxy section); the password makes the file a secret file (redact()).
+    "proxy_remote_url": {"type": "str", "default": ""},
+    "proxy_username": {"type": "str", "default": ""},
+    "proxy_password": {"type": "str", "default": "", "no_log": True},
     # Scale-out (replicas): a Redis blob-descriptor cache shared by the replicas.
     "redis_addr": {"type": "str", "default": ""},
     "redis_password": {"type": "str", "default": "", "no_log": True},
@@ -47,10 +51,11 @@ class ActionModule(ActionBase):
         target = Target(self, task_vars)
         secret = self._http_secret(target, args["http_secret_file"])
         # A Redis password makes the config a secret file too (0600, no diff of its content).
-        secret_file = bool(secret or args["redis_password"])
+        secret_file = bool(secret or args["redis_password"] or args["proxy_password"])
         try:
             extra = _config.deep_merge(_config.security_section(args["tls_certificate"], args["tls_key"], args["htpasswd_path"],
                                                                 args["htpasswd_realm"], secret), args["extra"])
+            extra = _config.deep_merge(_config.proxy_section(args["proxy_remote_url"], args["proxy_username"], args["proxy_password"]), extra)
             redis = _config.redis_cache_section(_config.major_version(args["version"]), args["redis_addr"],
                                                 args["redis_password"], args["redis_db"], args["redis_tls"])
             extra = _config.deep_merge(redis, extra)

@@ -104,6 +104,22 @@ options:
         shown by C(docker inspect), so the configuration file holds it.
     type: str
     default: ""
+  proxy_remote_url:
+    description:
+      - Upstream registry URL for the pull-through cache mode (C(proxy.remoteurl)), for example V(https://registry-1.docker.io).
+        A registry in this mode serves the upstream's images and refuses pushes.
+    type: str
+    default: ""
+  proxy_username:
+    description: User for the upstream (C(proxy.username)); needs O(proxy_remote_url) and O(proxy_password).
+    type: str
+    default: ""
+  proxy_password:
+    description:
+      - Password for the upstream (C(proxy.password)). The configuration file that holds it is written owner-only
+        (mode 0600 on POSIX) and without the copy's diff or log; the diff returned shows it redacted.
+    type: str
+    default: ""
   redis_addr:
     description:
       - C(host:port) of a Redis server that the replicas of a scaled-out registry share as their blob-descriptor

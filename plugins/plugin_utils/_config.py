@@ -90,11 +90,33 @@ def security_section(tls_certificate="", tls_key="", htpasswd_path="", realm="Re
     return section
 
 
+def proxy_section(remote_url="", username="", password=""):
+    """distribution's pull-through cache mode: `proxy.remoteurl` and the upstream's `username`/`password`; {} without a
+    URL. A registry in proxy mode refuses pushes (distribution answers 405/UNSUPPORTED)."""
+    if not remote_url:
+        if username or password:
+            raise ConfigError("windows_registry_proxy_username/windows_registry_proxy_password are given without "
+                              "windows_registry_proxy_remote_url: set the upstream URL (pull-through cache mode), or leave both empty.")
+        return {}
+    if not re.match(r"^https?://[^/\s?#]+(/[^\s?#]*)?$", str(remote_url)):
+        raise ConfigError("windows_registry_proxy_remote_url=%r: give the upstream registry's URL with its scheme, such as "
+                          "https://registry-1.docker.io or http://10.0.0.7:5000." % (remote_url,))
+    if bool(username) != bool(password):
+        raise ConfigError("windows_registry_proxy_username and windows_registry_proxy_password go together: give both to "
+                          "authenticate to %s, or neither for an anonymous upstream." % (remote_url,))
+    proxy = {"remoteurl": str(remote_url)}
+    if username:
+        proxy.update(username=str(username), password=str(password))
+    return {"proxy": proxy}
+
+
 def redact(config, replacement):
     """A copy of config without http.secret's (nor redis.password's) value, for diffs and messages."""
     shown = copy.deepcopy(config)
     if isinstance(shown.get("http"), dict) and "secret" in shown["http"]:
         shown["http"]["secret"] = replacement
+    if isinstance(shown.get("proxy"), dict) and shown["proxy"].get("password"):
+        shown["proxy"]["password"] = "VALUE_REDACTED"
     if isinstance(shown.get("redis"), dict) and "password" in shown["redis"]:
         shown["redis"]["password"] = "VALUE_REDACTED"
     return shown

@@ -42,7 +42,10 @@ def _b64url(data):
 
 
 class TokenServer:
-    def __init__(self, workdir, users=None, anonymous_access=False, expires_in=300):
+    def __init__(self, workdir, users=None, anonymous_access=False, expires_in=300, bind="127.0.0.1"):
+        """bind: the address to listen on and to name in the realm (e.g. the docker bridge gateway, for a registry
+        container that fetches tokens itself)."""
+        self.bind = bind
         self.workdir = Path(workdir)
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.users = dict(users or {})
@@ -67,7 +70,7 @@ class TokenServer:
 
     @property
     def realm(self):
-        return "http://127.0.0.1:%d/token" % self.server.server_address[1]
+        return "http://%s:%d/token" % (self.bind, self.server.server_address[1])
 
     def registry_config(self):
         """The ``auth`` section for RegistryProcess(config=...)."""
@@ -130,7 +133,7 @@ class TokenServer:
             def log_message(self, *args):
                 pass
 
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = http.server.ThreadingHTTPServer((self.bind, 0), Handler)
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self.thread.start()
         return self

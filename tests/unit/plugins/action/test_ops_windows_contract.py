@@ -18,9 +18,10 @@ from __future__ import annotations
 import json
 
 import pytest
+import yaml
 from ansible.errors import AnsibleActionFail
 
-from ansible_collections.dockerwin.registry.plugins.action import registry_archive, registry_gc
+from ansible_collections.dockerwin.registry.plugins.action import registry_archive, registry_config, registry_gc
 from ansible_collections.dockerwin.registry.tests.unit.plugins.action.recorder import FakeHost, make_action, parse_volume
 
 WIN_COMMAND = "ansible.windows.win_command"
@@ -182,3 +183,31 @@ def test_restore_without_the_digest_file_is_refused(monkeypatch):
     with pytest.raises(AnsibleActionFail, match="not a complete backup"):
         run(monkeypatch, host, registry_archive, {"state": "restore", "data_dir": "C:\\registry-data", "archive": "D:\\x.tar.gz"})
     assert host.tar == []
+
+
+# -- pull-through cache instance (windows_registry_proxy_*) ---------------------------------------------------------
+class CopyRecordingHost(FakeHost):
+    """FakeHost that notes how each copy sub-action ran: (dest, no_log, diff)."""
+
+    def __init__(self):
+        super().__init__(windows=True)
+        self.copies = []
+
+    def copy_action(self, name, task):
+        self.copies.append((task.args["dest"], bool(task.no_log), bool(task.diff)))
+        return super().copy_action(name, task)
+
+
+def test_proxy_instance_config_holds_the_upstream_password_owner_only_and_redacted(monkeypatch):
+    host = CopyRecordingHost()
+    args = {"data_dir": "C:\\registry-cache", "config_dir": "C:\\registry-cache-config", "version": "3.0.0", "container_data_dir": "C:\\data",
+            "proxy_remote_url": "https://registry-1.docker.io", "proxy_username": "mirror", "proxy_password": "up-pw-1"}
+    action = make_action(registry_config, "dockerwin.registry.registry_config", args, host, monkeypatch=monkeypatch)
+    action._task.diff = True
+    result = action.run(task_vars={"inventory_hostname": "win2022"})
+    data = host.files[host.key(result["path"])][0]
+    config = yaml.safe_load(data if isinstance(data, str) else data.decode())
+    assert config["proxy"] == {"remoteurl": "https://registry-1.docker.io", "username": "mirror", "password": "up-pw-1"}
+    assert host.copies == [(result["path"], True, False)], "written with no_log and without the copy's diff"
+    assert "up-pw-1" not in json.dumps(result)
+    assert "password: VALUE_REDACTED" in result["diff"]["after"] and "remoteurl: https://registry-1.docker.io" in result["diff"]["after"]

@@ -227,3 +227,27 @@ def test_extra_with_ansible_tagged_values_renders():
         yaml.safe_dump(extra)  # why plain() exists
     text = _config.render(_config.build_config("3.0.0", "/d", extra=extra))
     assert yaml.safe_load(text)["http"]["secret"] == "s3cr3t"
+
+
+# -- pull-through cache (windows_registry_proxy_*) ------------------------------------------------------------
+def test_proxy_section_renders_remoteurl_and_credentials_and_redact_hides_the_password():
+    assert _config.proxy_section() == {}
+    assert _config.proxy_section("http://10.0.0.7:5000") == {"proxy": {"remoteurl": "http://10.0.0.7:5000"}}
+    section = _config.proxy_section("https://registry-1.docker.io", "mirror", "up-pw-1")
+    config = _config.build_config("2.8.3", "/var/lib/registry", extra=section)
+    assert config["proxy"] == {"remoteurl": "https://registry-1.docker.io", "username": "mirror", "password": "up-pw-1"}
+    shown = _config.render(_config.redact(config, "VALUE_REDACTED (kept in /x)"))
+    assert "up-pw-1" not in shown and "password: VALUE_REDACTED" in shown and "remoteurl: https://registry-1.docker.io" in shown
+    assert config["proxy"]["password"] == "up-pw-1", "redact works on a copy"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("", "mirror", "up-pw-1"), "are given without windows_registry_proxy_remote_url"),
+    (("", "", "up-pw-1"), "are given without windows_registry_proxy_remote_url"),
+    (("registry-1.docker.io", "", ""), "windows_registry_proxy_remote_url='registry-1.docker.io': give the upstream registry's URL"),
+    (("https://registry-1.docker.io", "mirror", ""), "windows_registry_proxy_username and windows_registry_proxy_password go together"),
+])
+def test_bad_proxy_settings_are_refused_naming_the_variable_never_the_password(args, message):
+    with pytest.raises(_config.ConfigError) as failure:
+        _config.proxy_section(*args)
+    assert message in str(failure.value) and "up-pw-1" not in str(failure.value)
