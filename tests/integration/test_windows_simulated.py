@@ -42,7 +42,8 @@ BOM_DAEMON_JSON = '\ufeff{\r\n    "debug": true,\r\n    "log-level": "warn"\r\n}
 class SimHost:
     """A simulated Windows host with its inventory (one host in registry_servers and registry_clients)."""
 
-    def __init__(self, root, registry_image, release="2022", **overrides):
+    def __init__(self, root, registry_image, release="2022", client=True, **overrides):
+        self.client = client
         self.id = uuid.uuid4().hex[:8]
         self.name = "dwr-simwin-%s" % self.id
         self.port = free_port()
@@ -66,11 +67,10 @@ class SimHost:
     def write(self, **changes):
         self.vars.update(changes)
         hosts = {"simwin": None}
-        Path(self.inventory).write_text(yaml.safe_dump({
-            "all": {"hosts": {"simwin": self.vars}},
-            "registry_servers": {"hosts": hosts},
-            "registry_clients": {"hosts": hosts},
-        }))
+        groups = {"all": {"hosts": {"simwin": self.vars}}, "registry_servers": {"hosts": hosts}}
+        if self.client:
+            groups["registry_clients"] = {"hosts": hosts}
+        Path(self.inventory).write_text(yaml.safe_dump(groups))
 
     def run(self, check=False, **changes):
         if changes:
@@ -320,7 +320,7 @@ def test_state_absent_removes_what_the_roles_added(sim):
 def test_build_from_source_on_server_2025(tmp_path, registry_image):
     """windows_registry_image_source=build: the Dockerfile and argv the role sends are recorded; the stand-in runs."""
     builder = "dwr-simwin-%s/golang:1.20-windowsservercore-ltsc2025" % uuid.uuid4().hex[:8]
-    sim = SimHost(tmp_path, registry_image, release="2025", windows_registry_image_source="build",
+    sim = SimHost(tmp_path, registry_image, release="2025", client=False, windows_registry_image_source="build",
                   windows_registry_builder_image=builder)
     runtime_base = "mcr.microsoft.com/windows/nanoserver:ltsc2025"
     for ref in (builder, runtime_base):  # the FROM images the host "has" after a pull: the stand-in
