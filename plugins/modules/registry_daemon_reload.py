@@ -15,7 +15,7 @@ description:
     (from O(daemon_log), or the service journal on Linux).
   - Then, with O(wait_registries), waits until each registry container of this collection (label
     C(io.dockerwin.registry.managed)) that ran before the reload runs again (healthy, if it has a health check) and
-    answers C(/v2/) on its published port (HTTP 200 or 401, https or http, from the host), within O(timeout) more seconds:
+    answers C(/v2/) on its published port (HTTP 200 or 401, https or http, from the host), within O(timeout) more seconds;
     a restart of the engine stops them and their restart policy brings them back. Fails naming the container if one does not.
   - Meant as a handler after P(dockerwin.registry.registry_daemon_config#module); always reports a change.
 author:
