@@ -50,8 +50,11 @@ SHORT = {"run": ("container", "run"), "create": ("container", "create"), "start"
 
 
 def split_windows_cmdline(cmd):
-    """argv of a Windows command line (CommandLineToArgvW rules, enough for plain quoting)."""
-    return [a.replace('\\"', '"') for a in re.findall(r'"((?:\\.|[^"])*)"|(\S+)', cmd) for a in a if a] or []
+    """argv of a Windows command line (double quotes group, backslash-quote is a quote; enough for plain commands)."""
+    argv = []
+    for quoted, bare in re.findall(r'"((?:\\.|[^"])*)"|(\S+)', cmd):
+        argv.append(quoted.replace('\\"', '"') if quoted else bare)
+    return argv
 
 
 def join_windows_cmdline(argv):

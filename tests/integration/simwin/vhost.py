@@ -49,7 +49,7 @@ class SimError(Exception):
     """A call the simulated host refuses; the message goes to the module result."""
 
 
-def create(root, release="2022", hostname="SIMWIN", image_map=None, standin_image="", docker_prefix="", extra=None):
+def create(root, release="2022", hostname="SIMWIN", image_map=None, standin_image="", extra=None):
     """Make a fresh host under root (an empty or missing folder) and return its Host."""
     if release not in RELEASES:
         raise ValueError("release %r: use one of %s" % (release, ", ".join(RELEASES)))
@@ -58,7 +58,7 @@ def create(root, release="2022", hostname="SIMWIN", image_map=None, standin_imag
     (root / "shadow").mkdir(exist_ok=True)
     config = {
         "release": release, "hostname": hostname, "image_map": dict(image_map or {}), "standin_image": standin_image,
-        "docker_prefix": docker_prefix, "host_id": uuid.uuid4().hex[:12],
+        "host_id": uuid.uuid4().hex[:12],
     }
     config.update(extra or {})
     (root / "host.json").write_text(json.dumps(config, indent=1))

@@ -40,6 +40,12 @@ from simwin import modules, payload  # noqa: E402  (tests/integration)
 from simwin.vhost import Host, SimError  # noqa: E402
 
 
+BOILERPLATE = {
+    "Set-StrictMode -Version Latest",
+    "If (-not $?) { If (Get-Variable LASTEXITCODE -ErrorAction SilentlyContinue) { exit $LASTEXITCODE } Else { exit 1 } }",
+}
+
+
 class Connection(ConnectionBase):
     transport = "dockerwin_simwin"
     module_implementation_preferences = (".ps1", ".exe", "")
@@ -94,7 +100,9 @@ class Connection(ConnectionBase):
         if not match:
             raise AnsibleError("dockerwin_simwin: only encoded PowerShell commands reach a Windows host, got %r" % cmd[:200])
         script = base64.b64decode(match.group(1)).decode("utf-16-le").strip()
-        removed = re.match(r"^Remove-Item\s+(?:'((?:[^']|'')+)'|(\S+))\s+-Force(\s+-Recurse)?$", script)
+        # ansible-core 2.20 wraps it in its _encode_script boilerplate (strict mode first, the exit code last).
+        body = [line.strip() for line in script.splitlines() if line.strip() and line.strip() not in BOILERPLATE]
+        removed = re.match(r"^Remove-Item\s+(?:'((?:[^']|'')+)'|(\S+))\s+-Force(\s+-Recurse)?;?$", body[0]) if len(body) == 1 else None
         if removed:
             local = self.host.local((removed.group(1) or "").replace("''", "'") or removed.group(2))
             if local.is_dir():
