@@ -7,7 +7,9 @@ Written from a reading of AWX (github.com/ansible/awx, 24.x): the survey spec PO
 (``awx/main/models/mixins.py`` ``SurveyJobTemplateMixin._survey_element_validation``), how a launch merges
 survey defaults and answers (``_update_unified_job_kwargs``, ``_accept_or_ignore_variables``), the credential
 type schemas (``awx/main/fields.py`` ``CredentialTypeInputField``/``CredentialTypeInjectorField``) and how a job
-gets a credential's env, files and extra vars (``awx/main/models/credential.py`` ``inject_credential``).
+gets a credential's env, files and extra vars (``awx/main/models/credential.py`` ``inject_credential``), and a
+schedule's rule (``awx/api/serializers.py`` ``SchedulePreviewSerializer.validate_rrule``, ``Schedule.rrulestr`` in
+``awx/main/models/schedules.py``; a schedule's ``extra_data`` is checked as a launch's answers).
 Functions return lists of error strings; an empty list means AWX accepts.
 """
 
@@ -338,8 +340,76 @@ def inject(credential_type, inputs, private_dir):
     return job_env, render(injectors.get("extra_vars", {})), files
 
 
+def write_extra_vars_file(extra_vars, private_dir):
+    """A credential's extra vars as AWX hands them to the job (``build_extra_vars_file`` in ``inject_credential``):
+    YAML whose strings are all tagged !unsafe (never templated), in a new file of ``<private_dir>/env`` readable by
+    the owner only, given to ansible-playbook as ``-e @<file>``. Returns the file's path."""
+    import tempfile
+
+    import yaml
+
+    class UnsafeDumper(yaml.SafeDumper):
+        def represent_data(self, data):
+            if isinstance(data, str):
+                return self.represent_scalar("!unsafe", data)
+            return super().represent_data(data)
+
+    env_dir = Path(private_dir) / "env"
+    env_dir.mkdir(parents=True, exist_ok=True)
+    handle, path = tempfile.mkstemp(dir=str(env_dir))
+    with os.fdopen(handle, "w") as stream:  # awx/main/utils/safe_yaml.py safe_dump: one document per variable
+        stream.write("".join(yaml.dump_all([{key: value}], None, Dumper=UnsafeDumper, default_flow_style=False)
+                             for key, value in extra_vars.items()))
+    os.chmod(path, 0o400)
+    return path
+
+
 def load_json(path):
     return json.loads(Path(path).read_text())
 
 
 VARIABLE_NAME = re.compile(r"^[a-zA-Z_][a-zA-Z0-9_]*$")
+
+
+# --- schedules ------------------------------------------------------------------------------------------
+
+def rrule_errors(rrule):
+    """What POST /api/v2/schedules/ refuses in ``rrule``: one DTSTART with a time zone, at least one RRULE, each
+    with INTERVAL, not SECONDLY, no numbered BYDAY, not COUNT and UNTIL together, COUNT up to 999, no EXDATE/RDATE,
+    and the whole set parsed by dateutil with a time zone on DTSTART."""
+    import dateutil.parser
+    import dateutil.rrule
+    from dateutil.tz import tzutc
+
+    errors = []
+    dtstarts = re.findall(r".*?(DTSTART(;[^:]+)?\:[0-9]+T[0-9]+Z?)", rrule)
+    if not dtstarts:
+        errors.append("Valid DTSTART required in rrule")
+    if re.findall(r".*?(DTSTART:[0-9]+T[0-9]+) ", rrule):
+        errors.append("DTSTART cannot be a naive datetime")
+    if len(dtstarts) > 1:
+        errors.append("Multiple DTSTART is not supported")
+    if "rrule:" not in rrule.lower():
+        errors.append("One or more rule required in rrule")
+    for word in ("exdate:", "rdate:"):
+        if word in rrule.lower():
+            errors.append("%s not allowed in rrule" % word[:-1].upper())
+    for rule in re.findall(r".*?(RULE\:[^\s]*)", rrule):
+        if "interval" not in rule.lower():
+            errors.append("INTERVAL required in rrule: %s" % rule)
+        elif "secondly" in rule.lower():
+            errors.append("SECONDLY is not supported: %s" % rule)
+        if re.match(r".*?BYDAY[\:\=][0-9]+[a-zA-Z]{2}", rule):
+            errors.append("BYDAY with numeric prefix not supported: %s" % rule)
+        if "COUNT" in rule and "UNTIL" in rule:
+            errors.append("RRULE may not contain both COUNT and UNTIL: %s" % rule)
+        count = re.match(r".*?(COUNT\=[0-9]+)", rule)
+        if count and int(count.group(1).split("=")[1]) > 999:
+            errors.append("COUNT > 999 is unsupported: %s" % rule)
+    try:
+        parsed = dateutil.rrule.rrulestr(rrule, tzinfos={name: tzutc() for name in dateutil.parser.parserinfo().UTCZONE}, forceset=True)
+        if any(r._dtstart and r._dtstart.tzinfo is None for r in parsed._rrule):  # pylint: disable=protected-access
+            errors.append("A valid TZID must be provided")
+    except Exception as e:  # dateutil's parse errors are ValueError, TypeError, ...
+        errors.append("rrule parsing failed validation: %s" % e)
+    return errors

@@ -5,10 +5,12 @@ they inject is what the example inventory hands to the roles."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 import awx_rules
-from awx_playbooks import CREDENTIAL_TYPES, REPO, load_yaml
+from awx_playbooks import CREDENTIAL_TYPES, PLAYBOOKS, REPO, accepted_inputs, load_yaml
 
 FILES = sorted(CREDENTIAL_TYPES.glob("*.yml"))
 GLUE = (REPO / "inventories" / "awx" / "group_vars" / "all" / "awx_credentials.yml").read_text()
@@ -25,8 +27,23 @@ def test_injected_environment_is_read_by_the_inventory(path):
         assert "'%s'" % name in GLUE, "%s injects %s, which inventories/awx does not read" % (path.name, name)
 
 
-def test_password_and_keys_are_secret():
-    user = load_yaml(CREDENTIAL_TYPES / "registry_user.yml")
+# Credential types that inject extra variables, and the playbook whose inputs they are.
+EXTRA_VARS_FOR = {"registry_seed_source.yml": "seed_images.yml"}
+
+
+@pytest.mark.parametrize("path", FILES, ids=[p.name for p in FILES])
+def test_injected_extra_vars_are_inputs_of_the_playbook(path):
+    injected = load_yaml(path)["injectors"].get("extra_vars", {})
+    if not injected:
+        return
+    accepted = accepted_inputs(PLAYBOOKS / EXTRA_VARS_FOR[path.name])
+    for name in injected:
+        assert name in accepted, "%s injects %s, which %s does not read" % (path.name, name, EXTRA_VARS_FOR[path.name])
+
+
+@pytest.mark.parametrize("name", ["registry_user.yml", "registry_seed_source.yml"])
+def test_password_and_keys_are_secret(name):
+    user = load_yaml(CREDENTIAL_TYPES / name)
     fields = {field["id"]: field for field in user["inputs"]["fields"]}
     assert fields["password"].get("secret") is True and not fields["username"].get("secret")
 
@@ -39,6 +56,23 @@ def test_injection_as_a_job_gets_it(tmp_path):
     env, extra, files = awx_rules.inject(tls, {"ca_cert": "PEM"}, tmp_path)
     assert files[0].read_text() == "PEM" and env["DOCKERWIN_REGISTRY_CA_FILE"] == str(files[0])
     assert oct(files[0].stat().st_mode & 0o777) == "0o600"
+
+
+def test_seed_source_injects_extra_vars_and_the_ca_only_when_given(tmp_path):
+    seed = load_yaml(CREDENTIAL_TYPES / "registry_seed_source.yml")
+    env, extra, files = awx_rules.inject(seed, {"username": "mirror", "password": "pw", "ca_cert": "PEM"}, tmp_path)
+    assert env == {} and extra == {"registry_seed_source_username": "mirror", "registry_seed_source_password": "pw",
+                                   "registry_seed_source_ca_path": str(files[0])}
+    assert files[0].read_text() == "PEM"
+    (tmp_path / "other").mkdir()
+    env, extra, files = awx_rules.inject(seed, {"username": "mirror", "password": "pw"}, tmp_path / "other")
+    assert extra["registry_seed_source_ca_path"] == "", "no CA: seed_images.yml leaves src_ca_path out"
+    path = awx_rules.write_extra_vars_file(extra, tmp_path)
+    assert "!unsafe 'registry_seed_source_password': !unsafe 'pw'" in open(path).read()
+    assert oct(os.stat(path).st_mode & 0o777) == "0o400"
+    # ansible-core reads the file AWX writes; an empty !unsafe string comes back as None, which seed_images.yml
+    # (`registry_seed_source_ca_path or omit`) takes as "no CA" too.
+    assert {name: value or "" for name, value in load_yaml(path).items()} == extra
 
 
 @pytest.mark.parametrize("change, message", [

@@ -32,3 +32,21 @@ def test_groups_and_connections():
     for host in hostvars:
         assert not any("password" in name and not str(value).startswith("{{ lookup('ansible.builtin.env'")
                        for name, value in hostvars[host].items()), "no secrets in the inventory"
+
+
+def ops_connection(env):
+    proc = subprocess.run([str(Path(sys.executable).with_name("ansible")), "registry01.corp.example", "-i", "inventories/awx/hosts.yml",
+                           "-m", "ansible.builtin.debug", "-a", "var=registry_ops_connection", "-o"],
+                          cwd=REPO, capture_output=True, text=True, check=False, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return json.loads(proc.stdout.split("=>", 1)[1])["registry_ops_connection"]
+
+
+def test_day2_playbooks_trust_the_injected_ca(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DOCKERWIN_")}
+    assert ops_connection(env) == {}, "no CA credential: the registry API options stay as they are"
+    ca = tmp_path / "credential_ca_cert"
+    ca.write_text("PEM")
+    assert ops_connection(dict(env, DOCKERWIN_REGISTRY_CA_FILE=str(ca))) == {"ca_path": str(ca)}

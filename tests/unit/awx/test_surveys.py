@@ -26,6 +26,9 @@ COMPATIBLE = {
     "float": {"integer", "float"},
     "list": {"multiselect", "text"},
     "raw": {"text", "textarea", "integer", "float", "multiplechoice", "multiselect"},
+    # No boolean question type: a multiplechoice of true/false strings, only for a variable the playbook reads
+    # through `| bool` everywhere (a string "false" is true in a condition otherwise).
+    "bool": {"multiplechoice"},
 }
 ids = [path.name for path in SURVEY_FILES]
 
@@ -39,7 +42,8 @@ def playbook_of(path):
 
 
 def test_surveys_exist_for_the_job_template_playbooks():
-    assert {"site.json", "clients.json", "verify.json"} <= {path.name for path in SURVEY_FILES}
+    assert {"site.json", "clients.json", "verify.json", "upgrade.json", "garbage_collect.json", "seed_images.json"} \
+        <= {path.name for path in SURVEY_FILES}
 
 
 @pytest.mark.parametrize("path", SURVEY_FILES, ids=ids)
@@ -72,6 +76,15 @@ def test_every_question_is_an_input_of_the_playbook(path):
         kind = option.get("type", "raw")
         assert question["type"] in COMPATIBLE.get(kind, set()), \
             "%s: %s is a %s question, the playbook takes a %s" % (path.name, variable, question["type"], kind)
+        if kind == "bool":
+            assert option.get("read_as_bool"), "%s: %s is asked as a string; %s must read it through | bool" % (
+                path.name, variable, playbook_of(path).name)
+            assert all(as_bool(choice) is not None for choice in awx_rules._choice_list(question["choices"])), \
+                "%s: choices of %s must be true/false words" % (path.name, variable)
+            if "default" in question:
+                assert as_bool(question["default"]) == option.get("default"), \
+                    "%s: default of %s is %r, the playbook's %r" % (path.name, variable, question["default"], option.get("default"))
+            continue
         if option.get("choices"):
             assert question["type"] in ("multiplechoice", "multiselect"), "%s: %s has choices: ask with them" % (path.name, variable)
             assert sorted(awx_rules._choice_list(question["choices"])) == sorted(str(c) for c in option["choices"]), \
@@ -80,6 +93,13 @@ def test_every_question_is_an_input_of_the_playbook(path):
             assert "default" in option, "%s: %s has a default, the playbook none" % (path.name, variable)
             assert question["default"] == option["default"], \
                 "%s: default of %s is %r, the playbook's %r" % (path.name, variable, question["default"], option["default"])
+
+
+def as_bool(word):
+    """What `| bool` makes of a survey answer (None: not a boolean word)."""
+    from ansible.module_utils.parsing.convert_bool import BOOLEANS_FALSE, BOOLEANS_TRUE
+
+    return True if word in BOOLEANS_TRUE else False if word in BOOLEANS_FALSE else None
 
 
 def awx_inventory():
@@ -168,3 +188,28 @@ def test_launch_takes_defaults_then_answers_and_refuses_strangers():
     assert awx_rules.launch_extra_vars(spec, {}) == {"a": "x"}, "a default failing its own check is dropped"
     assert awx_rules.launch_extra_vars(spec, {"a": "y"}) == {"a": "y"}
     assert "not allowed on launch" in awx_rules.launch_errors(spec, {"c": 1})[0]
+
+
+def test_template_reads_find_the_inputs_a_playbook_does_not_declare(tmp_path):
+    """The analysis behind accepted_inputs/required_inputs: unguarded reads are required inputs, guarded ones
+    optional (typed by their default), and whatever the playbook sets itself or Ansible provides is no input."""
+    import yaml
+    from awx_playbooks import template_reads, undeclared_inputs
+
+    (tmp_path / "tasks").mkdir()
+    (tmp_path / "tasks" / "inner.yml").write_text(yaml.safe_dump([
+        {"name": "inner", "ansible.builtin.debug": {"msg": "{{ needed_inside }} {{ made | default(1) }}"}}]))
+    path = tmp_path / "playbook.yml"
+    path.write_text(yaml.safe_dump([{"hosts": "registry_servers", "vars": {"flag": False, "switch": False}, "tasks": [
+        {"name": "a", "ansible.builtin.assert": {"that": ["wanted | length > 0", "switch | default(false) | bool"]}},
+        {"name": "b", "ansible.builtin.set_fact": {"made": "{{ optional | default('x') }}"}},
+        {"name": "c", "ansible.builtin.debug": {"msg": "{{ made }} {{ item }} {{ inventory_hostname }} {{ __private }}"},
+         "loop": "{{ things | default([]) }}", "register": "out", "when": "flag and maybe is defined"},
+        {"name": "d", "ansible.builtin.include_tasks": "tasks/inner.yml"},
+        {"name": "e", "ansible.builtin.debug": {"msg": "{{ out }}{% set local = 1 %}{{ local }}"}},
+    ]}]))
+    found = {name: (option["type"], option["required"]) for name, option in undeclared_inputs(path).items()}
+    assert found == {"wanted": ("raw", True), "optional": ("str", False), "things": ("list", False),
+                     "needed_inside": ("raw", True), "maybe": ("raw", False)}
+    reads = template_reads(path)
+    assert reads["switch"]["read_as_bool"] is True and reads["flag"]["read_as_bool"] is False
