@@ -330,8 +330,8 @@ def test_state_absent_removes_what_the_roles_added(sim):
     assert any(sim.file("C:\\registry-data\\docker\\registry\\v2\\blobs").rglob("data"))
     raw = sim.file(DAEMON_JSON).read_bytes()
     daemon = json.loads(raw.decode("utf-16"))
-    assert raw.startswith(b"\xff\xfe") and "registry-mirrors" not in daemon or daemon["registry-mirrors"] == []
-    assert daemon["debug"] is True
+    assert raw.startswith(b"\xff\xfe")
+    assert daemon.get("registry-mirrors", []) == [] and daemon["debug"] is True and daemon["log-level"] == "warn"
     assert not sim.file("C:\\ProgramData\\docker\\certs.d\\127.0.0.1%d\\ca.crt" % sim.port).exists()
     assert "registry.simwin.test" not in sim.file(vhost.HOSTS_FILE).read_bytes().decode()
     assert not set(thumbprints) & set(sim.state()["certs"]["LocalMachine\\Root"])
