@@ -254,7 +254,7 @@ def test_replicas_info_reports_a_replica_that_disagrees(replicas, registry_image
 
 
 # -- Docker Swarm: a single-node swarm on a test-only dockerd (never on the machine's own daemon) ------------------
-SERVICE_TASK = "Run the registry service "
+SERVICE_TASK = "Run the registry as a Swarm service "
 
 
 @pytest.fixture(scope="module")
