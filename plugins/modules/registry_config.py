@@ -139,6 +139,86 @@ options:
     description: Connect to Redis with TLS.
     type: bool
     default: false
+  storage:
+    description:
+      - Storage backend (driver) of the registry. V(filesystem) stores in O(container_data_dir); V(s3) and V(azure)
+        take their settings from O(storage_s3) and O(storage_azure). Settings the driver does not take are refused
+        with the name of the role variable to fix.
+    type: str
+    choices: [filesystem, s3, azure]
+    default: filesystem
+  storage_s3:
+    description:
+      - S3 settings, used with O(storage=s3). The secret key is only written into the configuration file, which is
+        then owner-only and its diff redacted.
+    type: dict
+    default: {}
+    suboptions:
+      bucket:
+        description: Bucket name (it must exist).
+        type: str
+        default: ""
+      region:
+        description: Region; empty is V(us-east-1).
+        type: str
+        default: ""
+      regionendpoint:
+        description: Base URL of an S3-compatible endpoint; empty is AWS.
+        type: str
+        default: ""
+      accesskey:
+        description: Access key ID; empty (with an empty secret key) uses the host's instance role or environment.
+        type: str
+        default: ""
+      secretkey:
+        description: Secret access key.
+        type: str
+        default: ""
+      secure:
+        description: HTTPS to the endpoint.
+        type: bool
+        default: true
+      skipverify:
+        description: Do not check the endpoint's certificate.
+        type: bool
+        default: false
+      forcepathstyle:
+        description: Path-style requests to the endpoint (distribution 3).
+        type: bool
+        default: true
+      rootdirectory:
+        description: Key prefix of the registry's data in the bucket.
+        type: str
+        default: ""
+      ca:
+        description: PEM text of the endpoint's CA, written to C(storage-ca/storage-ca.crt) in O(config_dir).
+        type: str
+        default: ""
+  storage_azure:
+    description: Azure Blob settings, used with O(storage=azure). The account key is kept like the S3 secret key.
+    type: dict
+    default: {}
+    suboptions:
+      accountname:
+        description: Storage account name.
+        type: str
+        default: ""
+      accountkey:
+        description: Storage account key.
+        type: str
+        default: ""
+      container:
+        description: Blob container (it must exist).
+        type: str
+        default: ""
+      realm:
+        description: Domain suffix of the Blob service; empty is V(core.windows.net).
+        type: str
+        default: ""
+      rootdirectory:
+        description: Blob name prefix (distribution 3 only).
+        type: str
+        default: ""
 notes:
   - The registry reads the configuration only when it starts; P(dockerwin.registry.registry_container#module) replaces
     the container when the configuration digest it is given changes.
@@ -209,4 +289,9 @@ major_version:
   returned: success
   type: int
   sample: 3
+storage:
+  description: Where the configuration keeps the data, without secrets (storage driver and the settings that name the place).
+  returned: success
+  type: dict
+  sample: {"driver": "s3", "location": {"bucket": "registry", "region": "us-east-1", "regionendpoint": "https://minio:9000"}}
 """

@@ -105,13 +105,9 @@ bytes_copied:
   type: int
 """
 
-import json
-
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.dockerwin.registry.plugins.module_utils._registry_client import (
-    FOREIGN_LAYER_MEDIA_TYPES,
-    LIST_MEDIA_TYPES,
     REGISTRY_REQUIRED_TOGETHER,
     RegistryError,
     check_common_params,
@@ -119,6 +115,7 @@ from ansible_collections.dockerwin.registry.plugins.module_utils._registry_clien
     registry_argument_spec,
     split_reference,
 )
+from ansible_collections.dockerwin.registry.plugins.module_utils._registry_copier import Copier
 from ansible_collections.dockerwin.registry.plugins.module_utils._registry_writer import RegistryWriter
 
 
@@ -136,56 +133,6 @@ def parse_images(values):
         else:
             out.append((check_repository(value), None))
     return out
-
-
-class Copier:
-    def __init__(self, src, dest, check_mode):
-        self.src = src
-        self.dest = dest
-        self.check_mode = check_mode
-        self.same_registry = src.url == dest.url
-        self.blobs_copied = 0
-        self.bytes_copied = 0
-
-    def copy_tag(self, repository, dest_repository, tag):
-        body, media_type, digest = self.src.manifest_raw(repository, tag)
-        entry = {"image": "%s:%s" % (repository, tag), "dest": "%s:%s" % (dest_repository, tag), "digest": digest}
-        if self.dest.manifest_digest(dest_repository, tag) == digest:
-            return entry, False
-        if not self.check_mode:
-            counts = {"manifests": 0, "blobs": 0}
-            self.copy_manifest(repository, dest_repository, body, media_type, counts)
-            self.dest.put_manifest(dest_repository, tag, body, media_type)
-            entry.update(manifests=counts["manifests"] + 1, blobs=counts["blobs"])
-        return entry, True
-
-    def copy_manifest(self, repository, dest_repository, body, media_type, counts):
-        """Everything a manifest references, at the destination (not the manifest itself)."""
-        data = json.loads(body)
-        if media_type in LIST_MEDIA_TYPES or isinstance(data.get("manifests"), list):
-            for child in data.get("manifests") or []:
-                digest = child["digest"]
-                if self.dest.manifest_digest(dest_repository, digest) == digest:
-                    continue
-                child_body, child_type, dummy = self.src.manifest_raw(repository, digest)
-                self.copy_manifest(repository, dest_repository, child_body, child_type or child.get("mediaType"), counts)
-                self.dest.put_manifest(dest_repository, digest, child_body, child_type or child.get("mediaType"))
-                counts["manifests"] += 1
-            return
-        descriptors = [data["config"]] if isinstance(data.get("config"), dict) else []
-        descriptors += [layer for layer in data.get("layers") or [] if layer.get("mediaType") not in FOREIGN_LAYER_MEDIA_TYPES]
-        for descriptor in descriptors:
-            digest = descriptor["digest"]
-            if self.dest.has_blob(dest_repository, digest):
-                continue
-            if self.same_registry and self.dest.mount_blob(dest_repository, digest, repository):
-                pass
-            else:
-                blob = self.src.get_blob(repository, digest)
-                self.dest.upload_blob(dest_repository, digest, blob)
-                self.bytes_copied += len(blob)
-            self.blobs_copied += 1
-            counts["blobs"] += 1
 
 
 def main():

@@ -45,18 +45,19 @@ def deep_merge(base, extra):
     return merged
 
 
-def build_config(version, data_dir, delete_enabled=False, extra=None):
+def build_config(version, data_dir, delete_enabled=False, extra=None, driver=None):
     """The configuration mapping for `version`, with `extra` deep-merged over it.
 
     Both majors read `version: 0.1`. v3 adds `storage.tag.concurrencylimit`; v2 would take an
     unknown `storage` key for a second storage driver and refuse to start, so v2 never gets it.
+    `driver`: {name: parameters} of the storage driver (_storage.storage_driver); default filesystem in data_dir.
     """
     major = major_version(version)
     storage = {
         "cache": {"blobdescriptor": "inmemory"},
-        "filesystem": {"rootdirectory": str(data_dir)},
         "delete": {"enabled": bool(delete_enabled)},
     }
+    storage.update(driver or {"filesystem": {"rootdirectory": str(data_dir)}})  # storage backend (#9 storage)
     if major >= 3:
         storage["tag"] = {"concurrencylimit": 8}
     config = {
@@ -119,6 +120,12 @@ def redact(config, replacement):
         shown["proxy"]["password"] = "VALUE_REDACTED"
     if isinstance(shown.get("redis"), dict) and "password" in shown["redis"]:
         shown["redis"]["password"] = "VALUE_REDACTED"
+    # storage backend secrets (#9 storage): S3 secret key, Azure account key (also v3's azure.credentials)
+    storage = shown.get("storage") if isinstance(shown.get("storage"), dict) else {}
+    for params in (storage.get("s3"), storage.get("azure"), (storage.get("azure") or {}).get("credentials")):
+        for key in ("secretkey", "accountkey", "secret"):
+            if isinstance(params, dict) and params.get(key):
+                params[key] = "VALUE_REDACTED"
     return shown
 
 
