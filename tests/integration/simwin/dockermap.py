@@ -257,8 +257,8 @@ class Docker:
         if not standin:
             return 1, "", "simulated host: no stand-in image configured for docker image build"
         with tempfile.TemporaryDirectory() as work:
-            text = "FROM %s\n" % standin + "".join("LABEL %s\n" % json.dumps({k: v}).strip("{}").replace('": "', '"="')
-                                                 for k, v in (label.split("=", 1) for label in labels))
+            pairs = [label.split("=", 1) for label in labels]
+            text = "FROM %s\n" % standin + "".join("LABEL %s=%s\n" % (json.dumps(k), json.dumps(v)) for k, v in pairs)
             with open(work + "/Dockerfile", "w") as handle:
                 handle.write(text)
             argv = ["image", "build", "--quiet"]

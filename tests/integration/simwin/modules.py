@@ -596,8 +596,8 @@ def m_win_acl(host, p, check):
         raise SimError("%s file or directory does not exist on the host" % host.absolute(p["path"]))
     key = host.key(host.absolute(p["path"]))
     aces = host.state["acls"].setdefault(key, [])
-    rule = {"user": p["user"], "rights": p["rights"], "type": p["type"], "inherit": p.get("inherit") or ("" if local.is_file() else "ContainerInherit, ObjectInherit"),
-            "propagation": p.get("propagation") or "None"}
+    inherit = p.get("inherit") or ("" if local.is_file() else "ContainerInherit, ObjectInherit")  # the module's default
+    rule = {"user": p["user"], "rights": p["rights"], "type": p["type"], "inherit": inherit, "propagation": p.get("propagation") or "None"}
     same = [a for a in aces if a["user"].lower() == rule["user"].lower() and a["type"] == rule["type"]
             and a["rights"].lower() == rule["rights"].lower() and a["inherit"].replace(" ", "").lower() == rule["inherit"].replace(" ", "").lower()
             and a["propagation"].lower() == rule["propagation"].lower()]

@@ -22,17 +22,17 @@ options:
       - name: DOCKERWIN_SIMWIN_ROOT
 """
 
-import base64
-import json
-import ntpath
-import os
-import re
-import shutil
-import sys
+import base64  # noqa: E402
+import json  # noqa: E402
+import ntpath  # noqa: E402
+import os  # noqa: E402
+import re  # noqa: E402
+import shutil  # noqa: E402
+import sys  # noqa: E402
 
-from ansible.errors import AnsibleConnectionFailure, AnsibleError
-from ansible.plugins.connection import ConnectionBase
-from ansible.release import __version__ as CORE_VERSION
+from ansible.errors import AnsibleConnectionFailure, AnsibleError  # noqa: E402
+from ansible.plugins.connection import ConnectionBase  # noqa: E402
+from ansible.release import __version__ as CORE_VERSION  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
