@@ -33,6 +33,7 @@ ARGUMENT_SPEC = {
     "redis_tls": {"type": "bool", "default": False},
     # Storage backend (#9 storage): filesystem | s3 | azure; the S3 secret key / Azure account key are no_log.
     "storage": {"type": "str", "default": "filesystem", "choices": list(_storage.STORAGE_BACKENDS)},
+    "storage_redirect": {"type": "bool", "default": False},
     "storage_s3": {"type": "dict", "default": {}, "options": {
         "bucket": {"type": "str", "default": ""},
         "region": {"type": "str", "default": ""},
@@ -83,7 +84,7 @@ class ActionModule(ActionBase):
                                                 args["redis_password"], args["redis_db"], args["redis_tls"])
             extra = _config.deep_merge(redis, extra)
             driver = _storage.storage_driver(args["storage"], args["version"], args["container_data_dir"],
-                                             s3=args["storage_s3"], azure=args["storage_azure"])
+                                             s3=args["storage_s3"], azure=args["storage_azure"], redirect=args["storage_redirect"])
             config = _config.build_config(args["version"], args["container_data_dir"], args["storage_delete"], extra, driver=driver)
         except _config.ConfigError as exc:
             raise AnsibleActionFail(str(exc)) from exc

@@ -147,6 +147,13 @@ options:
     type: str
     choices: [filesystem, s3, azure]
     default: filesystem
+  storage_redirect:
+    description:
+      - With V(s3) or V(azure), let the registry answer blob reads with a redirect to the store (clients then fetch
+        from the store, which they must reach and trust). V(false) sets C(storage.redirect.disable); the registry
+        serves the blobs itself.
+    type: bool
+    default: false
   storage_s3:
     description:
       - S3 settings, used with O(storage=s3). The secret key is only written into the configuration file, which is

@@ -33,18 +33,21 @@ def _root(value):
     return "/" + str(value).strip("/")
 
 
-def storage_driver(backend, version, data_dir, s3=None, azure=None):
-    """{driver name: parameters} for config.yml's ``storage``.
+def storage_driver(backend, version, data_dir, s3=None, azure=None, redirect=False):
+    """{driver name: parameters} for config.yml's ``storage`` (with ``redirect`` for object stores).
 
     Raises ConfigError naming the role variable and the fix. Empty values are left out (the driver's default).
+    Object stores: by default distribution answers blob reads with a redirect to a pre-signed URL of the store, so
+    every client would need to reach (and trust) the store itself; ``redirect=False`` (the role's default) sets
+    ``storage.redirect.disable`` and the registry serves the blobs, clients need only the registry.
     """
     major = major_version(version)
     if backend == "filesystem":
         return {"filesystem": {"rootdirectory": str(data_dir)}}
     if backend == "s3":
-        return {"s3": _s3(major, dict(s3 or {}))}
+        return {"s3": _s3(major, dict(s3 or {})), "redirect": {"disable": not redirect}}
     if backend == "azure":
-        return {"azure": _azure(major, dict(azure or {}))}
+        return {"azure": _azure(major, dict(azure or {})), "redirect": {"disable": not redirect}}
     raise ConfigError("windows_registry_storage=%r: use one of %s." % (backend, ", ".join(STORAGE_BACKENDS)))
 
 

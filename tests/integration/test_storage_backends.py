@@ -14,26 +14,41 @@ import os
 import stat
 import subprocess
 
+import pytest
+
 import playbook
 from conftest import free_port
 from registry_api import RegistryAPI
-from s3_server import ACCESS_KEY, SECRET_KEY, s3_bucket, s3_server  # noqa: F401  (fixtures)
+from registry_process import make_tls_files
+from s3_server import ACCESS_KEY, SECRET_KEY, S3Server, bridge_gateway
 from test_day2_upgrade_gc import digests
 from test_windows_registry_role import CONTAINER_TASK, HEALTH_TASK, assert_ok, docker
 
 STORAGE_TASK = "Compare the storage backend"
 
 
-def s3_vars(server, bucket, root="/dwr"):
+def s3_vars(server, bucket, root="/dwr", ca=""):
     return {
         "windows_registry_storage": "s3",
         "windows_registry_storage_s3_bucket": bucket,
         "windows_registry_storage_s3_regionendpoint": server.url,
-        "windows_registry_storage_s3_secure": False,
+        "windows_registry_storage_s3_secure": bool(server.tls),
+        "windows_registry_storage_s3_ca": ca,
         "windows_registry_storage_s3_accesskey": ACCESS_KEY,
         "windows_registry_storage_s3_secretkey": SECRET_KEY,
         "windows_registry_storage_s3_rootdirectory": root,
     }
+
+
+@pytest.fixture
+def s3_tls(tmp_path):
+    """moto over HTTPS on the bridge gateway, its certificate from a throwaway CA: (server, bucket, CA PEM text).
+    The registry container trusts that CA only through windows_registry_storage_s3_ca (its image has no roots)."""
+    gateway = bridge_gateway()
+    ca_path, chain, key = make_tls_files(tmp_path / "s3-tls", gateway)
+    server = S3Server(tmp_path / "s3", host=gateway, tls=(chain, key)).start()
+    yield server, server.create_bucket(), ca_path.read_text()
+    server.stop()
 
 
 def config_file(reg):
@@ -50,9 +65,11 @@ def verbose_deploy(reg):
     return output
 
 
-def test_filesystem_to_s3_refused_then_migrated_check_apply_rerun_no_secret(make_instance, s3_server, s3_bucket, hello_image):  # noqa: F811
-    """One registry through the whole path (few playbook runs): filesystem with images; s3 refused without
-    migrate; with migrate: check mode, apply (-vvv --diff, no secret printed), re-run; then docker push/pull on s3."""
+def test_filesystem_to_s3_refused_then_migrated_check_apply_rerun_no_secret(make_instance, s3_tls, hello_image):
+    """One registry through the whole path (few playbook runs): filesystem with images; S3 over TLS (private CA)
+    refused without migrate; with migrate: check mode, apply (-vvv --diff, no secret printed), re-run; then docker
+    push/pull on S3."""
+    s3_server, s3_bucket, ca_pem = s3_tls
     reg = make_instance()
     assert_ok(reg.deploy())
     api = RegistryAPI(reg.url)
@@ -62,7 +79,7 @@ def test_filesystem_to_s3_refused_then_migrated_check_apply_rerun_no_secret(make
     before = reg.container()
 
     # Without windows_registry_storage_migrate: refused before anything changes.
-    reg.write(**s3_vars(s3_server, s3_bucket))
+    reg.write(**s3_vars(s3_server, s3_bucket, ca=ca_pem))
     refused = reg.deploy()
     assert refused.failed
     message = refused.result(STORAGE_TASK)["msg"]
@@ -94,6 +111,9 @@ def test_filesystem_to_s3_refused_then_migrated_check_apply_rerun_no_secret(make
     exposed = repr(state["Config"].get("Env")) + repr(state["Config"]["Labels"]) + repr(state["Config"]["Cmd"]) + repr(state["Args"])
     assert SECRET_KEY not in exposed, "never in env, labels or argv"
     assert subprocess.run(["docker", "container", "inspect", reg.name + "-migrate"], capture_output=True).returncode != 0
+    binds = {m["Destination"]: (m["Source"], m["RW"]) for m in state["Mounts"]}
+    assert binds["/etc/pki/tls/certs"] == (str(reg.config_dir / "storage-ca"), False), "the endpoint's CA, read-only"
+    assert (reg.config_dir / "storage-ca" / "storage-ca.crt").read_text().strip() == ca_pem.strip()
 
     # Served from the bucket: every tag by the same digest, every platform manifest by digest, and pulls.
     assert digests(reg, list(pushed)) == pushed

@@ -41,6 +41,8 @@ def test_s3_v2_renders_the_documented_parameters():
         "accesskey": "AKIAEXAMPLE", "secretkey": SECRET, "secure": True, "v4auth": True, "rootdirectory": "/team-a",
     }
     assert "filesystem" not in config["storage"], "exactly one driver"
+    assert config["storage"]["redirect"] == {"disable": True}, "clients need only the registry, not the store"
+    assert _storage.storage_driver("s3", "2.8.3", "/d", s3=S3, redirect=True)["redirect"] == {"disable": False}
     assert config["storage"]["cache"] == {"blobdescriptor": "inmemory"} and "tag" not in config["storage"]
 
 
@@ -82,6 +84,7 @@ def test_s3_errors_name_the_variable_and_never_the_secret(s3, words):
 def test_azure_v2_and_v3():
     v2 = render("2.8.3", "azure", azure=AZURE)["storage"]["azure"]
     assert v2 == {"accountname": "acme", "accountkey": ACCOUNT_KEY, "container": "registry", "realm": "core.windows.net"}
+    assert render("2.8.3", "azure", azure=AZURE)["storage"]["redirect"] == {"disable": True}
     v3 = render("3.0.0", "azure", azure=dict(AZURE, realm="core.chinacloudapi.cn", rootdirectory="reg"))["storage"]["azure"]
     assert v3["credentials"] == {"type": "shared_key", "accountname": "acme", "accountkey": ACCOUNT_KEY}
     assert v3["realm"] == "core.chinacloudapi.cn" and v3["rootdirectory"] == "/reg"
