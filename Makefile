@@ -165,7 +165,7 @@ compat: $(VENV_CORE220)/.stamp install
 # Set-up steps stop at the first failure; the checks after them all run, each with its result and time,
 # and make fails at the end if one failed (a lint finding does not hide a test failure).
 TEST_SETUP := docker venv install
-TEST_CHECKS := lint-ansible lint-changelog lint-actions sanity importer unit integration molecule compat
+TEST_CHECKS := lint-ansible lint-changelog lint-actions docs-lint sanity importer docs-test release-test unit integration molecule compat
 test:
 	@for step in $(TEST_SETUP); do $(MAKE) --no-print-directory $$step; done
 	@failed=(); summary=(); \
@@ -177,6 +177,47 @@ test:
 	printf 'make test: %s\n' "$${summary[@]}"; \
 	if (( $${#failed[@]} )); then echo "make test: FAILED: $${failed[*]}"; exit 1; fi; \
 	echo "make test: all passed"
+
+# ---------------------------------------------------------------------------------------------------
+# Documentation site and releases.
+#   make docs                  the docs site (antsibull-docs + Sphinx, warnings are errors): build/docsite/html/index.html
+#   make release VERSION=x.y.z bump galaxy.yml, CHANGELOG.md/.rst from the fragments, build the artifact, galaxy-importer
+.PHONY: docs docs-lint docs-test release release-test
+DOCS_BUILD := build/docsite
+
+# The plugin and role docs, the guides of docs/docsite/ (extra-docs.yml, links.yml) and their references.
+docs-lint: $(VENV)/.stamp
+	$(RUN) antsibull-docs lint-collection-docs --plugin-docs --check-extra-docs-refs .
+
+# From the installed collection (what users get): RST for every module, role and guide, an offline intersphinx
+# inventory of the Ansible docs they link to (docs/site/ansible_inventory.py), then Sphinx HTML with -W.
+docs: install
+	rm -rf $(DOCS_BUILD)
+	mkdir -p $(DOCS_BUILD)/rst
+	chmod 0700 $(DOCS_BUILD)/rst
+	cp docs/site/rst/index.rst $(DOCS_BUILD)/rst/
+	$(RUN) antsibull-docs --config-file docs/site/antsibull-docs.cfg collection --use-current --fail-on-error \
+	  --dest-dir $(DOCS_BUILD)/rst $(NAMESPACE).$(NAME)
+	$(RUN) python docs/site/ansible_inventory.py $(DOCS_BUILD)/rst $(DOCS_BUILD)/ansible_devel.inv
+	DOCKERWIN_DOCS_INVENTORY=$(CURDIR)/$(DOCS_BUILD)/ansible_devel.inv $(RUN) sphinx-build -q -b html -c docs/site \
+	  -W --keep-going $(DOCS_BUILD)/rst $(DOCS_BUILD)/html
+
+# The built site in headless Chromium, and the docs' examples (EXAMPLES of every module, the guides' YAML) parsed
+# and syntax-checked against the installed collection. Chromium is required under CI=true.
+docs-test: docs
+	$(RUN) python -m pytest tests/docs
+
+# `make release` in a throwaway copy of this tree (the real galaxy.yml and changelog stay as they are).
+release-test: $(VENV)/.stamp
+	$(RUN) python -m pytest tests/release
+
+release: $(VENV)/.stamp
+	$(RUN) python .ci/release_check.py "$(if $(filter command line,$(origin VERSION)),$(VERSION))"
+	sed -i 's/^version: .*/version: $(VERSION)/' galaxy.yml
+	$(RUN) antsibull-changelog release
+	$(MAKE) --no-print-directory importer VERSION=$(VERSION)
+	@echo "make release: $(VERSION) is ready: review and commit galaxy.yml, changelogs/, CHANGELOG.md, CHANGELOG.rst;" \
+	  "publish $(ARTIFACT)"
 
 # ---------------------------------------------------------------------------------------------------
 # The registry from inventories/local.yml, then a sample image FROM scratch (a static busybox) pushed
