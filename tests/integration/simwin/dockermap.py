@@ -163,12 +163,23 @@ class Docker:
         return method(rest, globals_, stdin)
 
     # -- engine ------------------------------------------------------------------------------------
+    def _cached(self, *argv):
+        """The machine's own `docker version`/`docker info` JSON, read once per host (the Windows parts are laid
+        over it on every call): a docker CLI call costs seconds on a loaded machine."""
+        path = self.host.root / ("engine-%s.json" % argv[0])
+        if path.is_file():
+            return 0, path.read_text(), ""
+        rc, out, err = _real(*argv)
+        if rc == 0:
+            path.write_text(out)
+        return rc, out, err
+
     def version_info(self, args):
         fmt = args[args.index("--format") + 1] if "--format" in args else None
         if args[0] == "version":
             if fmt != "{{json .Server}}":
                 return 1, "", "simulated host: docker version answers --format '{{json .Server}}' only"
-            rc, out, err = _real("version", "--format", "{{json .Server}}")
+            rc, out, err = self._cached("version", "--format", "{{json .Server}}")
             if rc:
                 return rc, out, err
             server = json.loads(out)
@@ -178,7 +189,7 @@ class Docker:
             return 0, json.dumps(server) + "\n", ""
         if fmt != "{{json .}}":
             return 1, "", "simulated host: docker info answers --format '{{json .}}' only"
-        rc, out, err = _real("info", "--format", "{{json .}}")
+        rc, out, err = self._cached("info", "--format", "{{json .}}")
         if rc:
             return rc, out, err
         info = json.loads(out)
