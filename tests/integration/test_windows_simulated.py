@@ -190,6 +190,8 @@ def sim(tmp_path_factory, registry_image):
     host.hosts_before = host.file(vhost.HOSTS_FILE).read_bytes()
     yield host
     host.cleanup()
+    # The smoke test removes its tag itself; a run stopped half-way may not have.
+    subprocess.run(["docker", "image", "rm", "127.0.0.1:%d/dockerwin/smoke:latest" % host.port], capture_output=True)
     subprocess.run(["docker", "image", "rm", "--force", hello], capture_output=True)
 
 
