@@ -1,12 +1,13 @@
 # Copyright (c) dockerwin.registry contributors
 # GNU General Public License v3.0+ (see LICENSE or https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Scale-out on the Linux twin: three replicas of the role (three inventory hosts on this machine, each its own
+"""Scale-out on the Linux twin: two replicas of the role (two inventory hosts on this machine, each its own
 container, port and config folder) on one shared store, with one http.secret, and the role's HAProxy balancer in
 front (a container on the host network, from Debian's haproxy binary). One deployment for the module; the tests
 run in file order.
 
-Shared store: one host folder mounted by every replica (a valid shared store for replicas on one host). All ports
-on 127.0.0.1.
+Shared store: an S3 bucket on a real S3 API server (moto's server mode, tests/support/s3_server.py, on the Docker
+bridge gateway so that the containers reach it). The Swarm test uses one host folder (a valid shared store for the
+replicas of a single node). Registry and balancer ports on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ from test_dockerd import TestDockerd
 import images
 import playbook
 from registry_api import RegistryAPI, RegistryAPIError
+from s3_server import ACCESS_KEY, SECRET_KEY, s3_server  # noqa: F401  (module-scoped fixture)
 
+REPLICAS = 2  # two or three replicas prove the same; two keep the module within its runtime budget
 LB_TASK = "Run the balancer container "
 COMPARE_TASK = "Compare every replica with the balanced name"
 ACCEPT = ", ".join(["application/vnd.docker.distribution.manifest.v2+json", "application/vnd.oci.image.manifest.v1+json"])
@@ -51,15 +54,15 @@ def manifest_digest(base, repository, reference):
 
 
 class ReplicaSet:
-    """Three replicas (inventory hosts r1..r3, all local) and the balancer on r1."""
+    """Two replicas (inventory hosts r1, r2, all local) and the balancer on r1."""
 
-    def __init__(self, root, registry_image, lb_image):
+    def __init__(self, root, registry_image, lb_image, storage_vars):
         self.id = uuid.uuid4().hex[:8]
         self.root = root
         self.data_dir = root / "shared-data"
-        self.ports = [free_port() for dummy in range(3)]
+        self.ports = [free_port() for dummy in range(REPLICAS)]
         self.lb_port = free_port()
-        self.names = ["dwr-test-%s-r%d" % (self.id, i + 1) for i in range(3)]
+        self.names = ["dwr-test-%s-r%d" % (self.id, i + 1) for i in range(REPLICAS)]
         self.lb_name = "dwr-test-%s-lb" % self.id
         hosts = {}
         for i, (name, port) in enumerate(zip(self.names, self.ports)):
@@ -83,6 +86,7 @@ class ReplicaSet:
             "windows_registry_version": "2.8.2",
             "windows_registry_health_timeout": 30,
         }
+        group_vars.update(storage_vars)
         self.inventory = str(root / "replicas.yml")
         with open(self.inventory, "w") as handle:
             yaml.safe_dump({"registry_servers": {"hosts": hosts, "vars": group_vars}}, handle)
@@ -102,9 +106,17 @@ class ReplicaSet:
 
 
 @pytest.fixture(scope="module")
-def replicas(tmp_path_factory, registry_image):
+def replicas(tmp_path_factory, registry_image, s3_server):  # noqa: F811
     lb_image = haproxy_image.haproxy_image()
-    reps = ReplicaSet(tmp_path_factory.mktemp("replicas"), registry_image, lb_image)
+    bucket = s3_server.create_bucket()
+    storage = {
+        "windows_registry_storage": "s3", "windows_registry_storage_s3_bucket": bucket,
+        "windows_registry_storage_s3_regionendpoint": s3_server.url, "windows_registry_storage_s3_secure": False,
+        "windows_registry_storage_s3_accesskey": ACCESS_KEY, "windows_registry_storage_s3_secretkey": SECRET_KEY,
+        "windows_registry_storage_s3_rootdirectory": "/replicas",
+    }
+    reps = ReplicaSet(tmp_path_factory.mktemp("replicas"), registry_image, lb_image, storage)
+    reps.s3, reps.bucket = s3_server, bucket
     check = reps.deploy(check=True)
     reps.after_check = [container(name) for name in reps.names + [reps.lb_name]]
     applied = reps.deploy()
@@ -119,21 +131,21 @@ def replicas(tmp_path_factory, registry_image):
 def test_replicas_share_secret_and_balancer_checks_them(replicas):
     check, applied = replicas.runs
     assert_ok(check)
-    assert replicas.after_check == [None] * 4, "check mode must not create containers"
+    assert replicas.after_check == [None] * (REPLICAS + 1), "check mode must not create containers"
     assert_ok(applied)
     assert sorted(n.split(" : ")[-1] for n in check.changed_tasks() if LB_TASK in n) == \
         sorted(n.split(" : ")[-1] for n in applied.changed_tasks() if LB_TASK in n) == [LB_TASK + replicas.lb_name]
 
     # One http.secret on every replica, in the owner-only config each container reads; never in the output.
     secrets = set()
-    for i in range(3):
+    for i in range(REPLICAS):
         config_dir = replicas.root / ("r%d-config" % (i + 1))
         files = list(config_dir.glob("config-*.yml"))
         assert len(files) == 1 and oct(files[0].stat().st_mode & 0o777) == "0o600"
         config = yaml.safe_load(files[0].read_text())
         secrets.add(config["http"]["secret"])
         assert config["http"]["draintimeout"] == "8s"
-        assert config["storage"]["filesystem"]["rootdirectory"] == "/var/lib/registry"
+        assert config["storage"]["s3"]["bucket"] == replicas.bucket and "filesystem" not in config["storage"]
         assert (config_dir / "auth" / "http.secret").read_text().strip() == config["http"]["secret"]
     assert len(secrets) == 1 and len(next(iter(secrets))) >= 32
     secret = next(iter(secrets))
@@ -161,6 +173,7 @@ def test_push_through_balancer_pull_from_every_replica(replicas, hello_image):
     pushed = docker("image", "push", ref, check=False)
     assert pushed.returncode == 0, pushed.stderr
     digest = manifest_digest("http://" + replicas.lb, "team/scale", "1")
+    assert replicas.s3.blob_digests(replicas.bucket, "/replicas"), "the blobs are in the shared bucket"
     for url in replicas.urls():
         assert manifest_digest(url, "team/scale", "1") == digest
     for port in replicas.ports:
@@ -331,5 +344,5 @@ def test_garbage_collect_refuses_a_run_without_every_replica(replicas):
     run = playbook.Run(argv, subprocess.run(argv, cwd=playbook.REPO, env=env, capture_output=True, text=True, timeout=300))
     assert run.failed
     message = run.result("Refuse to collect a shared store")["msg"]
-    assert "r1, r3 are not in this run" in message and "Run it on the whole group" in message, message
+    assert "r1 are not in this run" in message and "Run it on the whole group" in message, message
     assert container(replicas.names[1])["Id"] == before, "nothing changed"
