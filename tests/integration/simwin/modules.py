@@ -64,6 +64,27 @@ def documentation(module, module_path):
     return doc
 
 
+_RETURNS = {}
+# Internal passes of win_copy's action plugin: it builds the task result itself.
+RETURN_EXEMPT = {"ansible.windows.win_copy"}
+
+
+def documented_returns(module, module_path):
+    """Keys the module's RETURN documents as returned always/on success."""
+    if module not in _RETURNS:
+        base = os.path.splitext(module_path)[0]
+        ret = None
+        if os.path.exists(base + ".py"):
+            for node in ast.parse(open(base + ".py").read()).body:
+                if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "RETURN":
+                    ret = yaml.safe_load(node.value.value)
+        elif os.path.exists(base + ".yml"):
+            ret = yaml.safe_load(open(base + ".yml").read()).get("RETURN")
+        _RETURNS[module] = sorted(k for k, v in (ret or {}).items()
+                                  if isinstance(v, dict) and str(v.get("returned", "")).lower() in ("always", "success"))
+    return _RETURNS[module]
+
+
 def _fragment_options(module_path, fragment):
     """Options of a collection doc fragment (ns.coll.name or ns.coll.name.variable) that a module extends."""
     parts = fragment.split(".")
@@ -231,7 +252,7 @@ def m_slurp(host, p, check):
         raise SimError("Path %s is a directory" % p["src"])
     if not local.is_file():
         raise SimError("Path %s is not found" % p["src"])
-    return {"changed": False, "content": base64.b64encode(local.read_bytes()).decode(), "encoding": "base64"}
+    return {"changed": False, "content": base64.b64encode(local.read_bytes()).decode(), "encoding": "base64", "source": p["src"]}
 
 
 def m_win_stat(host, p, check):
@@ -393,7 +414,7 @@ def m_win_command(host, p, check, stdin=None):
     rc, out, err = dockermap.run(host, argv, stdin=p.get("stdin"), chdir=p.get("chdir"))
     end = datetime.datetime.now()
     result = {
-        "changed": True, "cmd": dockermap.join_windows_cmdline(argv), "rc": rc, "stdout": out, "stderr": err,
+        "changed": True, "cmd": dockermap.join_windows_cmdline(argv), "rc": rc, "stdout": out, "stderr": err, "msg": "",
         "stdout_lines": out.splitlines(), "stderr_lines": err.splitlines(),
         "start": start.strftime("%Y-%m-%d %H:%M:%S.%f"), "end": end.strftime("%Y-%m-%d %H:%M:%S.%f"), "delta": str(end - start),
     }
@@ -724,7 +745,7 @@ def m_win_uri(host, p, check):
         status, reason, body = exc.code, exc.reason, exc.read()
     except (urllib.error.URLError, OSError) as exc:
         raise SimError("Unhandled exception occurred when sending web request. Exception: %s" % getattr(exc, "reason", exc))
-    result.update(status_code=status, status_description=reason, elapsed=time.monotonic() - start)
+    result.update(status_code=status, status_description=reason, elapsed=time.monotonic() - start, content_length=len(body))
     if p.get("return_content"):
         result["content"] = body.decode("utf-8", "replace")
     wanted = [int(c) for c in p.get("status_code") or [200]]
@@ -790,6 +811,11 @@ def execute(host, module, module_path, raw_args):
     except SimError as exc:
         entry.setdefault("args", _redact({k: v for k, v in raw_args.items()}, None, no_log))
         result = {"failed": True, "changed": False, "msg": str(exc)}
+    if not result.get("failed") and not result.get("skipped") and module not in RETURN_EXEMPT:
+        missing = [k for k in documented_returns(module, module_path) if k not in result and k != "changed"]
+        if missing:  # the simulator's own defect: its result must have the documented shape
+            result = {"failed": True, "changed": False, "msg": "simulated Windows host: the result of %s lacks the documented "
+                      "return values %s (tests/integration/simwin/modules.py)" % (module, ", ".join(missing))}
     entry["changed"] = bool(result.get("changed"))
     entry["failed"] = bool(result.get("failed"))
     entry["skipped"] = bool(result.get("skipped"))
