@@ -11,7 +11,8 @@
 - every example task and play goes through ``ansible-playbook --syntax-check`` in one generated playbook, with the
   installed collection (.collections, from `make install`): module and role names must resolve;
 - a guide's play that has the name of a play of ``playbooks/`` is that play, unchanged;
-- every repository path a guide names (``tests/...``, ``playbooks/...``) exists.
+- every repository path a guide names (``tests/...``, ``playbooks/...``) exists;
+- changelog fragments shown in the guides pass ``antsibull-changelog lint``.
 
 What each guide says runs in the integration suite is in its *Tested* section (the paths checked here).
 """
@@ -266,3 +267,17 @@ def test_syntax_check_fails_on_an_unknown_module(tmp_path):
                           env=ansible_env(), capture_output=True, text=True, timeout=300, check=False)
     assert done.returncode != 0
     assert "registry_no_such_module" in done.stdout + done.stderr
+
+
+def test_changelog_fragments_in_the_guides_pass_antsibull_changelog_lint(tmp_path):
+    sections = {"major_changes", "minor_changes", "breaking_changes", "deprecated_features", "removed_features", "security_fixes",
+                "bugfixes", "known_issues"}
+    fragments = [data for dummy, dummy, data in guide_blocks() if isinstance(data, dict) and set(data) and set(data) <= sections]
+    assert fragments, "the releases guide shows a deprecation fragment"
+    paths = []
+    for index, data in enumerate(fragments):
+        paths.append(tmp_path / ("fragment-%d.yml" % index))
+        paths[-1].write_text(yaml.safe_dump(data), encoding="utf-8")
+    done = subprocess.run([str(Path(sys.executable).parent / "antsibull-changelog"), "lint", *map(str, paths)],
+                          cwd=CHECKOUT, capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0 and not done.stdout.strip(), done.stdout + done.stderr
