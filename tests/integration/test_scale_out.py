@@ -13,6 +13,7 @@ replicas of a single node). Registry and balancer ports on 127.0.0.1.
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import threading
 import time
@@ -346,3 +347,34 @@ def test_garbage_collect_refuses_a_run_without_every_replica(replicas):
     message = run.result("Refuse to collect a shared store")["msg"]
     assert "r1 are not in this run" in message and "Run it on the whole group" in message, message
     assert container(replicas.names[1])["Id"] == before, "nothing changed"
+
+
+# -- the shared Redis blob-descriptor cache, as the role renders it (v2 dialect), with Debian's redis-server --------
+@pytest.mark.skipif(not shutil.which("redis-server"), reason="Debian's redis-server is not installed (tests/support/ensure_docker.sh)")
+def test_redis_cache_section_is_used_by_two_registries_on_one_store(tmp_path):
+    """Two registry processes (Debian's 2.8 binary) on one store with the redis section of registry_config: a push to
+    one is served by the other, and both keep blob descriptors in the one Redis."""
+    import sys
+    sys.path.insert(0, str(playbook.REPO / ".collections"))  # the installed collection, as the playbooks use it
+    from ansible_collections.dockerwin.registry.plugins.plugin_utils import _config
+    from registry_process import RegistryProcess
+
+    port = free_port()
+    redis = subprocess.Popen(["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no",
+                              "--dir", str(tmp_path)], stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        for dummy in range(50):
+            if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True, text=True).stdout.strip() == "PONG":
+                break
+            time.sleep(0.1)
+        section = _config.redis_cache_section(2, "127.0.0.1:%d" % port)
+        section["storage"]["filesystem"] = {"rootdirectory": str(tmp_path / "shared")}
+        with RegistryProcess(tmp_path / "a", config=section) as first, RegistryProcess(tmp_path / "b", config=section) as second:
+            digest = RegistryAPI(first.url).push_image("cache/hello", "1")
+            assert manifest_digest(second.url, "cache/hello", "1") == digest
+            keys = subprocess.run(["redis-cli", "-p", str(port), "--scan", "--pattern", "*"], capture_output=True, text=True).stdout.split()
+            assert any(k.startswith("blobs::sha256:") for k in keys), keys
+            assert any(k.startswith("repository::cache/hello::blobs") for k in keys), keys
+    finally:
+        redis.terminate()
+        redis.wait(10)

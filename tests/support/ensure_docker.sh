@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # Make sure this (Debian) machine can run the demo and the tests: the Docker engine, Debian's registry
 # binary (packaged into the registry image by image source "binary"), a static busybox (the image's
-# /bin/sh) and Debian's haproxy (packaged into the balancer image of the scale-out tests,
+# /bin/sh), Debian's haproxy (packaged into the balancer image of the scale-out tests,
 # tests/support/haproxy_image.py; the tests never use the package's service, whose default config listens
-# nowhere); then make sure dockerd answers, starting it when it does not (CI machines have no init
+# nowhere) and redis-server (run by a scale-out test on its own port; its service is never used); then make
+# sure dockerd answers, starting it when it does not (CI machines have no init
 # system running it). Idempotent: does nothing when all is there and running.
 # Usage: tests/support/ensure_docker.sh        DOCKER_WAIT=seconds (default 60), DOCKERD_LOG=path
 set -euo pipefail
 
-packages=(docker.io docker-registry busybox-static haproxy)
+packages=(docker.io docker-registry busybox-static haproxy redis-server)
 wait_s=${DOCKER_WAIT:-60}
 log=${DOCKERD_LOG:-/var/log/dockerd.log}
 
