@@ -15,6 +15,7 @@ ARGUMENT_SPEC = {
     "registry": {"type": "str", "required": True},
     "state": {"type": "str", "default": "present", "choices": ["present", "absent"]},
     "ca_cert": {"type": "str", "default": ""},
+    "ca_pending": {"type": "bool", "default": False},
     "certs_d_root": {"type": "str", "default": ""},
     "root_store": {"type": "bool", "default": False},
     "hosts_names": {"type": "list", "elements": "str", "default": []},
@@ -60,11 +61,18 @@ class _Trust:
         if bool(args["hosts_names"]) != bool(args["hosts_address"]) and self.present:
             raise AnsibleActionFail("hosts_names and hosts_address go together: give both to add a hosts-file name, or neither")
         self.certs = C.pem_certificates(args["ca_cert"]) if args["ca_cert"] else []
+        if args["ca_pending"] and (args["ca_cert"] or not target.check_mode or not self.present):
+            raise AnsibleActionFail("ca_pending=true is for check mode only, with state=present and no ca_cert: "
+                                    "it stands for a CA that the registry's own check-mode run has not created yet")
 
     def converge(self):
         steps = []
         if self.certs:
             steps += self.ca()
+        elif self.args["ca_pending"]:
+            # Check mode on a fresh registry host: its CA does not exist yet, the real run reads and trusts it.
+            folder = C.certs_d_dir(self.args["registry"], self.windows, self.args["certs_d_root"] or None)
+            steps.append(("trust the CA that the registry host will create, in %s" % folder, {"changed": True}))
         if self.args["hosts_names"]:
             steps.append(self.hosts())
         failed = [s for s in steps if s[1].get("failed")]

@@ -45,6 +45,12 @@ options:
     description: PEM text of the CA certificate(s). Empty leaves certs.d alone.
     type: str
     default: ""
+  ca_pending:
+    description:
+      - Check mode only, with O(state=present) and no O(ca_cert) - the CA is expected from a registry host whose own
+        check-mode run has not created it yet; the module reports the trust step as a change without writing anything.
+    type: bool
+    default: false
   certs_d_root:
     description: certs.d folder instead of the platform's.
     type: str

@@ -95,6 +95,7 @@ def test_windows_host_uses_stock_modules_with_documented_options_only():
         "ansible.builtin.assert",
         "ansible.windows.win_powershell",
         "community.windows.win_firewall_rule",
+        "community.windows.win_firewall_rule",
     ]
 
 
@@ -219,12 +220,12 @@ def test_defender_exclusion_passes_the_path_as_a_parameter_and_is_decided_in_ans
 
 
 def test_firewall_rule_for_the_port_and_the_allowed_addresses():
-    task = named(task_file("windows_host.yml"), "Firewall")
+    task = named(task_file("windows_host.yml"), "Windows Firewall rule for the registry port")
     role = windows(windows_registry_firewall_rule=True, windows_registry_port=5443,
                    windows_registry_firewall_remote_addresses=["10.0.0.0/16", "192.0.2.7"])
     args = {k: role.value(v) for k, v in task["community.windows.win_firewall_rule"].items()}
     assert args == {
-        "name": "dockerwin.registry registry (TCP 5443)",
+        "name": "dockerwin.registry registry",
         "description": "Private Docker registry registry (dockerwin.registry)",
         "localport": "5443", "protocol": "tcp", "direction": "in", "action": "allow",
         "remoteip": "10.0.0.0/16,192.0.2.7", "enabled": True, "state": "present",
@@ -232,6 +233,16 @@ def test_firewall_rule_for_the_port_and_the_allowed_addresses():
     assert role.applies(task)
     assert windows(windows_registry_firewall_rule=True).value(task["community.windows.win_firewall_rule"]["remoteip"]) == "any"
     assert not windows().applies(task), "off by default"
+    assert not windows(windows_registry_firewall_rule=True, windows_registry_state="absent").applies(task)
+
+
+def test_firewall_rule_is_removed_with_state_absent():
+    task = named(task_file("windows_host.yml"), "Remove the registry's rule from Windows Firewall")
+    role = windows(windows_registry_firewall_rule=True, windows_registry_state="absent", windows_registry_port=5443)
+    args = {k: role.value(v) for k, v in task["community.windows.win_firewall_rule"].items()}
+    assert args == {"name": "dockerwin.registry registry", "state": "absent"}, "found by the same name, whatever the port"
+    assert role.applies(task)
+    assert not windows(windows_registry_firewall_rule=True).applies(task)
 
 
 def test_proxy_goes_into_the_service_environment_keeping_other_entries_and_restarts_docker():

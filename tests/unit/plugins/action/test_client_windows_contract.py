@@ -429,6 +429,19 @@ def test_trust_absent_removes_own_entries_by_thumbprint(monkeypatch):
     assert result["changed"] is True and host.store == set() and host.hosts_entries == {}
 
 
+def test_ca_pending_in_check_mode_reports_the_trust_step_and_writes_nothing(monkeypatch):
+    """Check mode on a fresh registry host: the client role has no CA to read yet and says so, as a change."""
+    host = ClientHost()
+    pending = dict(TRUST, ca_cert="", ca_pending=True)
+    result = run(monkeypatch, host, registry_client_trust, pending, check_mode=True)
+    assert result["changed"] is True
+    assert result["steps"][0] == "trust the CA that the registry host will create, in %s" % CERTS
+    assert result["ca_path"] == "" and host.store == set()
+    assert all(call.check_mode for call in host.calls), "only the hosts entry is asked, in check mode"
+    with pytest.raises(AnsibleActionFail, match="ca_pending=true is for check mode only"):
+        run(monkeypatch, host, registry_client_trust, pending)
+
+
 def test_hosts_file_path_is_refused_on_windows(monkeypatch):
     host = ClientHost()
     with pytest.raises(AnsibleActionFail, match="hosts_file='C:.*win_hosts edits the system hosts file"):
