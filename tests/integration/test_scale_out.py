@@ -55,7 +55,8 @@ def manifest_digest(base, repository, reference):
 
 
 class ReplicaSet:
-    """Two replicas (inventory hosts r1, r2, all local) and the balancer on r1."""
+    """Two replicas (inventory hosts r1, r2, all local) and the balancer on r2; r1, the group's first host, also
+    compares the replicas through the balancer's URL as windows_registry_balanced_url (a balancer it does not run)."""
 
     def __init__(self, root, registry_image, lb_image, storage_vars):
         self.id = uuid.uuid4().hex[:8]
@@ -75,7 +76,7 @@ class ReplicaSet:
                 "windows_registry_port": port,
                 "windows_registry_config_dir": str(root / ("r%d-config" % (i + 1))),
             }
-        hosts["r1"].update(windows_registry_lb="haproxy", windows_registry_lb_port=self.lb_port,
+        hosts["r2"].update(windows_registry_lb="haproxy", windows_registry_lb_port=self.lb_port,
                            windows_registry_lb_bind_address="127.0.0.1", windows_registry_lb_image=lb_image,
                            windows_registry_lb_container_name=self.lb_name)
         group_vars = {
@@ -87,7 +88,7 @@ class ReplicaSet:
             "windows_registry_version": "2.8.2",
             "windows_registry_health_timeout": 30,
         }
-        group_vars.update(storage_vars)
+        group_vars.update(storage_vars, windows_registry_balanced_url="http://127.0.0.1:%d" % self.lb_port)
         self.inventory = str(root / "replicas.yml")
         with open(self.inventory, "w") as handle:
             yaml.safe_dump({"registry_servers": {"hosts": hosts, "vars": group_vars}}, handle)
@@ -159,6 +160,8 @@ def test_replicas_share_secret_and_balancer_checks_them(replicas):
     for port in replicas.ports:
         assert "127.0.0.1:%d check" % port in cfg
     assert "bind 127.0.0.1:%d" % replicas.lb_port in cfg
+    assert sorted(host for name, host, result in applied.tasks if COMPARE_TASK in name and not result.get("skipped")) == \
+        ["r1", "r2"], "the balancer's host and the group's first host (windows_registry_balanced_url) compare"
     compared = applied.result(COMPARE_TASK)
     assert compared["consistent"] is True and [e["name"] for e in compared["endpoints"]] == \
         ["balanced"] + ["127.0.0.1:%d" % p for p in replicas.ports]
