@@ -381,3 +381,22 @@ def test_redis_cache_section_is_used_by_two_registries_on_one_store(tmp_path):
     finally:
         redis.terminate()
         redis.wait(10)
+
+
+def test_garbage_collect_on_the_group_every_replica_read_only_first_one_collection(replicas):
+    """garbage_collect.yml (dry run) on the whole group: both replicas go read-only before the one collection (on the
+    group's first host, r1), then both are back in normal mode and pushes through the balancer work again.
+    (An image is pushed first: distribution's garbage-collect fails on an S3 store that holds no repository yet.)"""
+    RegistryAPI("http://" + replicas.lb).push_image("before/gc", "1")
+    run = assert_ok(playbook.run_playbook("playbooks/garbage_collect.yml", replicas.inventory, extra_vars={"registry_gc_dry_run": True}))
+    names = [name for name, host, result in run.tasks]
+    gc = [(host, result) for name, host, result in run.tasks if "Run registry garbage-collect" in name]
+    assert [host for host, result in gc if not result.get("skipped")] == ["r1"] and len(gc) == 2, gc
+    first_gc = names.index(next(name for name in names if "Run registry garbage-collect" in name))
+    read_only = [(name, host) for name, host, result in run.tasks[:first_gc] if "Run the registry container" in name and result.get("changed")]
+    assert sorted(host for name, host in read_only) == ["r1", "r2"], "both replicas recreated read-only before the collection"
+    assert gc[0][1]["blobs_marked"] > 0
+    for i in range(REPLICAS):
+        config = next((replicas.root / ("r%d-config" % (i + 1))).glob("config-*.yml")).read_text()
+        assert "readonly" not in config, "normal mode again"
+    assert RegistryAPI("http://" + replicas.lb).push_image("after/gc", "1")
