@@ -6,6 +6,10 @@ The files are read back from the host on every run (slurp, inside this plugin: n
 fresh controller never makes a new CA, server key or http.secret. What must change is decided on the controller
 (plugins/plugin_utils/_secrets.py) and only changed files are written, with owner-only access. The result holds
 public facts only: names, fingerprints, expiry, user names, the CA certificate, and a digest for the container label.
+
+New TLS material comes from community.crypto, which runs on the controller (Windows hosts run no Python modules):
+``step: plan`` only reads the host and says what to mint (its result holds the kept keys that must sign, so it is
+no_log); the role mints (tasks/secrets_mint.yml) and ``step: apply`` takes the PEMs as ``minted``, checks and writes them.
 """
 
 from __future__ import annotations
@@ -17,7 +21,14 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _secrets as S
 from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target
 
+MINTED = ("ca_key", "ca_cert", "server_key", "server_cert")
 ARGUMENT_SPEC = {
+    "step": {"type": "str", "default": "apply", "choices": ["plan", "apply"]},
+    "minted": {
+        "type": "dict",
+        # No default: validation fills suboption defaults into the given dict, and a shared {} would keep them.
+        "options": {name: {"type": "str", "default": "", "no_log": name.endswith("_key")} for name in MINTED},
+    },
     "config_dir": {"type": "str", "required": True},
     "ca_dir": {"type": "str", "required": True},
     "tls": {"type": "str", "default": "none", "choices": list(S.TLS_MODES)},
@@ -66,7 +77,8 @@ class ActionModule(ActionBase):
                 raise AnsibleActionFail("%s and %s are both given: give the content or the file on the controller" % (content, src))
         target = Target(self, task_vars)
         try:
-            result.update(_Secrets(self, target, args).converge())
+            secrets = _Secrets(self, target, args)
+            result.update(secrets.mint_plan() if args["step"] == "plan" else secrets.converge())
         except S.SecretsError as exc:
             raise AnsibleActionFail(str(exc)) from None
         finally:
@@ -124,11 +136,30 @@ class _Secrets:
             names.append(S.HTPASSWD)
         return names
 
+    def mint_plan(self):
+        """step=plan: read the CA and server files and say what community.crypto must mint. Changes nothing."""
+        names = [S.CA_KEY, S.CA_CERT, S.SERVER_KEY, S.SERVER_CERT] if self.args["tls"] == "self_signed" else []
+        existing = {name: self.target.read_file(self.paths[name]) for name in names}
+        plan = S.mint_plan(existing, self.inputs())
+        return {
+            "changed": False,
+            "mint": plan.mint,
+            "reasons": plan.reasons,
+            "sources": {name: data.decode("ascii") for name, data in plan.sources.items()},
+            # The sources are the kept CA and server keys: censored in every output, even without the task's no_log.
+            "_ansible_no_log": bool(plan.sources),
+        }
+
     def converge(self):
         inputs = self.inputs()
         managed = self.managed()
         existing = {name: self.target.read_file(self.paths[name]) for name in managed}
-        plan = S.plan(existing, inputs)
+        plan = S.plan(existing, inputs, minted=self.args["minted"] or {})
+        if plan.mint:
+            raise AnsibleActionFail(
+                "registry_secrets: the host needs a new %s, which community.crypto mints on the controller: run this "
+                "module with step=plan, mint what its result asks for (roles/windows_registry/tasks/secrets_mint.yml) "
+                "and pass the PEMs as minted" % ", ".join(sorted(plan.mint)).replace("_", " "))
         steps = self.folders(managed)
         for name in managed:
             if name in plan.files:

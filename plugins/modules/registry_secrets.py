@@ -12,9 +12,16 @@ description:
     so that a controller that starts empty (an AWX execution environment, a new CI job) never makes a new CA, server
     key or C(http.secret).
   - The files that exist are read with M(ansible.builtin.slurp) inside the plugin; nothing read is returned or logged.
-    What must change is decided on the controller with the Python C(cryptography) and C(bcrypt) libraries, and only
-    the files that differ are written (M(ansible.windows.win_copy) or M(ansible.builtin.copy), with C(no_log) and
-    without diff).
+    What must change is decided on the controller (certificates read with the Python C(cryptography) library, hashes
+    made with C(bcrypt)), and only the files that differ are written (M(ansible.windows.win_copy) or
+    M(ansible.builtin.copy), with C(no_log) and without diff).
+  - New TLS material is minted with C(community.crypto) on the controller (Windows hosts cannot run its Python
+    modules), in three steps. O(step=plan) only reads the CA and server files and returns RV(mint), what is
+    missing, and RV(sources), the kept PEMs the minting needs (the CA key and certificate that sign a renewed
+    certificate, the kept server key); its result is then censored like a C(no_log) task's. The
+    C(community.crypto) modules make the keys, signing requests and certificates (the role's
+    C(tasks/secrets_mint.yml)). O(step=apply) takes them as O(minted), checks them like files read from the host
+    (a CA pair, signed by that CA, for that key and those names, not expiring) and writes them.
   - The files are O(ca_dir)C(/ca.key) and C(ca.crt) (the CA of O(tls=self_signed); kept out of the folder the container
     mounts), O(config_dir)C(/tls/server.crt), C(server.key), C(ca.crt), O(config_dir)C(/auth/htpasswd) and
     C(http.secret).
@@ -22,13 +29,14 @@ description:
     the config folder and the CA folder grant full control to each of O(principals) and read access to each of
     O(readers) (M(ansible.windows.win_acl),
     inherited by what they hold), then lose their inherited entries (M(ansible.windows.win_acl_inheritance)).
-  - O(tls=self_signed) makes an ECDSA P-256 CA (10 years) and a server certificate signed by it for every name and
-    IP address of O(tls_names). The certificate is issued again, by the same CA and for the same key, when it
-    expires within O(tls_renew_days), when its names differ from O(tls_names), or when it does not match the CA or
-    the key on the host.
+  - O(tls=self_signed) asks for a CA (10 years) and a server certificate signed by it for every name and
+    IP address of O(tls_names) (the role mints ECDSA P-256 keys). The certificate is issued again, by the same CA and
+    for the same key, when it expires within O(tls_renew_days), when its names differ from O(tls_names), or when it
+    does not match the CA or the key on the host.
   - O(tls=provided) writes the operator's certificate, chain and key (content, or files on the controller, which
     may be encrypted with Ansible Vault) after checking that the key belongs to the certificate and that the
-    certificate has not expired; O(tls_ca) becomes the C(ca.crt) clients can fetch.
+    certificate has not expired; O(tls_ca) becomes the C(ca.crt) clients can fetch. A provided certificate that
+    expires within O(tls_renew_days) gives a warning; it is never renewed here (the operator replaces it).
   - O(auth=htpasswd) writes one bcrypt hash per user. A user whose password still matches the hash on the host
     keeps that hash; a changed password gets a new hash; users no longer listed are removed.
   - C(http.secret) is made once (64 random URL-safe characters) and kept.
@@ -40,7 +48,7 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Files are read for real; nothing is written. New keys minted in check mode are thrown away.
+    details: Files are read for real; nothing is written. Keys minted for a check-mode run are thrown away.
   diff_mode:
     support: none
     details: Secrets are never shown; RV(changed_files) and RV(reasons) tell what changes.
@@ -51,6 +59,37 @@ attributes:
   bypass_host_loop:
     support: none
 options:
+  step:
+    description:
+      - V(plan) reads the CA and server files of O(tls=self_signed) and returns RV(mint) and RV(sources); it changes
+        nothing and needs only O(config_dir), O(ca_dir), O(tls) and the C(tls_names)/C(tls_*_days) options.
+      - V(apply) writes every file, with the new TLS material taken from O(minted); it fails, before any change, when
+        the host needs TLS material that O(minted) does not hold.
+    type: str
+    choices: [plan, apply]
+    default: apply
+  minted:
+    description:
+      - For O(step=apply), the PEMs that C(community.crypto) minted for RV(mint) of O(step=plan); empty strings for
+        what was not asked. Each is checked before it is written.
+    type: dict
+    suboptions:
+      ca_key:
+        description: The new CA's private key (C(openssl_privatekey_pipe)).
+        type: str
+        default: ""
+      ca_cert:
+        description: The new CA's self-signed certificate (C(x509_certificate_pipe), provider C(selfsigned)).
+        type: str
+        default: ""
+      server_key:
+        description: The new server key.
+        type: str
+        default: ""
+      server_cert:
+        description: The server certificate signed by the CA (C(x509_certificate_pipe), provider C(ownca)).
+        type: str
+        default: ""
   config_dir:
     description: The registry's config folder on the target (mounted into the container); C(tls) and C(auth) go into it.
     type: str
@@ -163,12 +202,51 @@ seealso:
 """
 
 EXAMPLES = r"""
-- name: Self-signed CA and certificate, two users, on a Windows Server host
+- name: Read the CA and server files and say what community.crypto must mint
+  dockerwin.registry.registry_secrets:
+    step: plan
+    config_dir: C:\registry-data-config
+    ca_dir: C:\registry-data-config-ca
+    tls: self_signed
+    tls_names: [registry.example.com, 192.0.2.10]
+  register: plan
+
+# The role's tasks/secrets_mint.yml mints every item of plan.mint (CA, server key, server certificate) with
+# community.crypto on the controller. A renewal needs only the server certificate, signed again by the CA and for
+# the server key that stay on the host (plan.sources):
+- name: Make the signing request for the kept server key
+  community.crypto.openssl_csr_pipe:
+    privatekey_content: "{{ plan.sources.server_key }}"
+    common_name: "{{ plan.mint.server_cert.common_name }}"
+    subject_alt_name: "{{ plan.mint.server_cert.subject_alt_name }}"
+    use_common_name_for_san: false
+    key_usage: "{{ plan.mint.server_cert.key_usage }}"
+    extended_key_usage: [serverAuth]
+  delegate_to: localhost
+  no_log: true
+  register: csr
+  when: plan.mint.keys() | list == ['server_cert']
+
+- name: Sign it with the kept CA
+  community.crypto.x509_certificate_pipe:
+    provider: ownca
+    csr_content: "{{ csr.csr }}"
+    ownca_content: "{{ plan.sources.ca_cert }}"
+    ownca_privatekey_content: "{{ plan.sources.ca_key }}"
+    ownca_not_after: "+{{ plan.mint.server_cert.valid_days }}d"
+  delegate_to: localhost
+  no_log: true
+  register: server_cert
+  when: csr is not skipped
+
+- name: Write the certificate, two users and http.secret on a Windows Server host
   dockerwin.registry.registry_secrets:
     config_dir: C:\registry-data-config
     ca_dir: C:\registry-data-config-ca
     tls: self_signed
     tls_names: [registry.example.com, 192.0.2.10]
+    minted:
+      server_cert: "{{ server_cert.certificate | default('') }}"
     auth: htpasswd
     users:
       - name: ci
@@ -190,6 +268,22 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+mint:
+  description:
+    - O(step=plan) only. What C(community.crypto) must mint before O(step=apply) can write the files; empty when
+      nothing. C(ca) (C(common_name), C(organization_name), C(valid_days)), C(server_key) (an empty dict), and
+      C(server_cert) (C(common_name), C(subject_alt_name) as C(DNS:) / C(IP:) entries, C(key_usage), C(valid_days)).
+  returned: success
+  type: dict
+  sample: {server_cert: {common_name: registry.example.com, subject_alt_name: ["DNS:registry.example.com", "IP:192.0.2.10"],
+           key_usage: [digitalSignature], valid_days: 365}}
+sources:
+  description:
+    - O(step=plan) only. The PEMs kept on the host that the minting needs (C(ca_key) and C(ca_cert) to sign a new
+      server certificate with the kept CA, C(server_key) when the key stays). Secret; when it is not empty the
+      whole result is censored in every output, as for C(no_log).
+  returned: success
+  type: dict
 tls:
   description: The TLS mode.
   returned: success

@@ -7,7 +7,13 @@ the registry host, ``plan()`` decides what each file must hold, and the plugin w
 differ. Nothing here returns key material in a form meant for output: ``Plan.facts`` is public (names,
 fingerprints, dates, user names), ``Plan.files`` is written to the host and never returned.
 
-Certificates are made with ``cryptography`` (a dependency of ansible-core), bcrypt hashes with ``bcrypt``.
+New TLS material is minted by community.crypto on the controller (roles/windows_registry/tasks/secrets_mint.yml),
+not here. ``mint_plan()`` says what the host lacks (``Plan.mint``, public) and which kept PEMs the minting needs
+(``Plan.sources``: the CA key that signs, the server key a renewal keeps; secret); ``plan()`` then takes the
+minted PEMs and checks them like files read from the host. Reading certificates stays with ``cryptography`` (a
+dependency of ansible-core and community.crypto): the plan needs checks that community.crypto's info modules do
+not make (signed by this CA, key and certificate a pair), in one pass over bytes that never leave this process.
+bcrypt hashes with ``bcrypt``.
 """
 
 from __future__ import annotations
@@ -23,8 +29,7 @@ try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes, serialization
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+    from cryptography.hazmat.primitives.asymmetric import rsa
 except ImportError as exc:  # the action plugin checks this before any use
     CRYPTOGRAPHY_IMPORT_ERROR = exc
 else:
@@ -53,6 +58,7 @@ USED_BY_REGISTRY = (SERVER_KEY, SERVER_CERT, TLS_CA, HTPASSWD, HTTP_SECRET)
 TLS_MODES = ("none", "self_signed", "provided")
 AUTH_MODES = ("none", "htpasswd")
 CA_DAYS = 3650
+CA_ORGANIZATION = "dockerwin.registry"
 BCRYPT_ROUNDS = 10
 BCRYPT_MAX_BYTES = 72
 _USER_RE = re.compile(r"^[^:\s]+$")
@@ -70,6 +76,8 @@ class Plan:
     facts: dict = field(default_factory=dict)  # public facts, safe to return
     reasons: list = field(default_factory=list)  # why files change, without secrets
     warnings: list = field(default_factory=list)
+    mint: dict = field(default_factory=dict)  # what community.crypto must make first: "ca", "server_key", "server_cert"
+    sources: dict = field(default_factory=dict)  # logical name -> kept PEM the minting needs (secret, never output)
 
     def content(self, name):
         return self.files.get(name, self.keep.get(name))
@@ -114,10 +122,6 @@ def load_key(data):
         return serialization.load_pem_private_key(data, password=None)
     except (ValueError, TypeError):
         return None
-
-
-def key_pem(key):
-    return key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
 
 
 def cert_pem(cert):
@@ -177,66 +181,6 @@ def signed_by(cert, ca_cert):
     except (InvalidSignature, ValueError, TypeError):
         return False
     return True
-
-
-# -- minting ---------------------------------------------------------------------------------------
-def new_key():
-    """ECDSA P-256: quick to make, accepted by Docker (Go) on Windows and Linux."""
-    return ec.generate_private_key(ec.SECP256R1())
-
-
-def _san(names):
-    entries = []
-    for name in names:
-        try:
-            entries.append(x509.IPAddress(ipaddress.ip_address(name)))
-        except ValueError:
-            entries.append(x509.DNSName(name))
-    return x509.SubjectAlternativeName(entries)
-
-
-def make_ca(key, label, now, days=CA_DAYS):
-    name = x509.Name([
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "dockerwin.registry"),
-        x509.NameAttribute(NameOID.COMMON_NAME, ("dockerwin.registry CA %s" % label)[:64]),
-    ])
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=False,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=True, crl_sign=True,
-                                     encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-    )
-    return builder.sign(key, hashes.SHA256())
-
-
-def issue_server(ca_cert, ca_key, key, names, now, days):
-    rsa_key = isinstance(key, rsa.RSAPrivateKey)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0][:64])]))
-        .issuer_name(ca_cert.subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(hours=1))
-        .not_valid_after(now + datetime.timedelta(days=days))
-        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
-        .add_extension(x509.KeyUsage(digital_signature=True, content_commitment=False, key_encipherment=rsa_key,
-                                     data_encipherment=False, key_agreement=False, key_cert_sign=False, crl_sign=False,
-                                     encipher_only=False, decipher_only=False), critical=True)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(_san(names), critical=False)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
-        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()), critical=False)
-    )
-    return builder.sign(ca_key, hashes.SHA256())
 
 
 # -- htpasswd ----------------------------------------------------------------------------------------
@@ -314,16 +258,33 @@ class Inputs:
     http_secret: str = ""
 
 
-def plan(existing, inputs, now=None):
-    """What each secret file must hold, from the files on the host (`existing`: logical name -> bytes or None)."""
-    now = now or utcnow()
-    result = Plan()
-
+def _wanter(existing, result):
+    """want(name, data): the file must hold data; kept when the host already has it, else written."""
     def want(name, data):
         if existing.get(name) == data:
             result.keep[name] = data
         else:
             result.files[name] = data
+    return want
+
+
+def mint_plan(existing, inputs, now=None):
+    """What community.crypto must mint for tls=self_signed, from the TLS files on the host: Plan.mint (empty when
+    nothing), Plan.sources and Plan.reasons. The same decisions as plan(), which then takes the minted PEMs."""
+    result = Plan()
+    if inputs.tls == "self_signed":
+        _self_signed(existing, inputs, normalize_names(inputs.names), now or utcnow(), result, _wanter(existing, result), {})
+    return result
+
+
+def plan(existing, inputs, now=None, minted=None):
+    """What each secret file must hold, from the files on the host (`existing`: logical name -> bytes or None) and
+    what community.crypto minted for mint_plan() (`minted`: logical name -> PEM; empty when nothing was asked).
+    Plan.mint is not empty when something still has to be minted."""
+    now = now or utcnow()
+    result = Plan()
+    want = _wanter(existing, result)
+    minted = {name: data for name, data in (minted or {}).items() if data}
 
     if inputs.tls not in TLS_MODES:
         raise SecretsError("windows_registry_tls=%r: use one of %s" % (inputs.tls, ", ".join(TLS_MODES)))
@@ -331,7 +292,7 @@ def plan(existing, inputs, now=None):
         raise SecretsError("windows_registry_auth=%r: use one of %s" % (inputs.auth, ", ".join(AUTH_MODES)))
     names = normalize_names(inputs.names)
     if inputs.tls == "self_signed":
-        _self_signed(existing, inputs, names, now, result, want)
+        _self_signed(existing, inputs, names, now, result, want, minted)
     elif inputs.tls == "provided":
         _provided(existing, inputs, names, now, result, want)
     result.facts["tls"] = inputs.tls
@@ -370,24 +331,28 @@ def shared_http_secret(value):
     return text.encode("ascii")
 
 
-def _self_signed(existing, inputs, names, now, result, want):
+def _self_signed(existing, inputs, names, now, result, want, minted):
     if not names:
         raise SecretsError("windows_registry_tls=self_signed needs windows_registry_tls_names: the registry's DNS names "
                            "and IP addresses, as clients reach it (the first is the certificate's common name)")
     if inputs.renew_days >= inputs.valid_days:
         raise SecretsError("windows_registry_tls_renew_days=%d must be less than windows_registry_tls_valid_days=%d, "
                            "or every run would renew the certificate" % (inputs.renew_days, inputs.valid_days))
+    # The CA: kept while its key and certificate on the host are a pair; otherwise a new one is minted.
     ca_key = load_key(existing.get(CA_KEY))
-    ca_certs = load_certs(existing.get(CA_CERT))
-    ca_cert = ca_certs[0] if ca_certs else None
-    if ca_key is None or ca_cert is None or _public_der(ca_key) != _public_der(ca_cert):
+    ca_cert = _first(load_certs(existing.get(CA_CERT)))
+    ca_is_new = ca_key is None or ca_cert is None or _public_der(ca_key) != _public_der(ca_cert)
+    if ca_is_new:
         if existing.get(CA_KEY) or existing.get(CA_CERT):
             result.reasons.append("CA: the key or certificate on the host is unreadable or they do not match; a new CA is made")
         else:
             result.reasons.append("CA: created")
-        ca_key = new_key()
-        ca_cert = make_ca(ca_key, names[0], now)
-        want(CA_KEY, key_pem(ca_key))
+        ca_key, ca_cert = _minted_ca(minted, now)
+        if ca_cert is None:
+            result.mint["ca"] = {"common_name": ("%s CA %s" % (CA_ORGANIZATION, names[0]))[:64],
+                                 "organization_name": CA_ORGANIZATION, "valid_days": CA_DAYS}
+        else:
+            want(CA_KEY, _pem_bytes(minted[CA_KEY]))
     else:
         want(CA_KEY, existing[CA_KEY])
         if not_after(ca_cert) <= now:
@@ -397,37 +362,128 @@ def _self_signed(existing, inputs, names, now, result, want):
         if not_after(ca_cert) <= now + datetime.timedelta(days=inputs.valid_days):
             result.warnings.append("the registry's CA expires on %s, before a new server certificate would: plan a new CA"
                                    % not_after(ca_cert).date().isoformat())
-    ca_bytes = cert_pem(ca_cert)
-    want(CA_CERT, ca_bytes)
-    want(TLS_CA, ca_bytes)
+    if ca_cert is not None:
+        ca_bytes = cert_pem(ca_cert)
+        want(CA_CERT, ca_bytes)
+        want(TLS_CA, ca_bytes)
 
+    # The server key: kept while it reads; a renewal signs a new certificate for the same key.
     server_key = load_key(existing.get(SERVER_KEY))
-    if server_key is None:
+    key_is_new = server_key is None
+    if key_is_new:
         result.reasons.append("server key: created")
-        server_key = new_key()
-        want(SERVER_KEY, key_pem(server_key))
+        server_key = _minted_key(minted, SERVER_KEY, "server key")
+        if server_key is None:
+            result.mint["server_key"] = {}
+        else:
+            want(SERVER_KEY, _pem_bytes(minted[SERVER_KEY]))
     else:
         want(SERVER_KEY, existing[SERVER_KEY])
-    server_certs = load_certs(existing.get(SERVER_CERT))
-    server = server_certs[0] if server_certs else None
-    reason = None
-    if server is None:
-        reason = "server certificate: created"
-    elif not signed_by(server, ca_cert):
-        reason = "server certificate: not signed by the registry's CA; re-issued"
-    elif _public_der(server) != _public_der(server_key):
-        reason = "server certificate: does not match the server key; re-issued"
-    elif sorted(cert_names(server)) != sorted(names):
-        reason = "server certificate: names %s become %s; re-issued" % (", ".join(cert_names(server)), ", ".join(names))
-    elif not_after(server) <= now + datetime.timedelta(days=inputs.renew_days):
-        reason = "server certificate: expires on %s, within %d days; renewed" % (not_after(server).date().isoformat(), inputs.renew_days)
-    if reason:
-        result.reasons.append(reason)
-        server = issue_server(ca_cert, ca_key, server_key, names, now, inputs.valid_days)
-        want(SERVER_CERT, cert_pem(server))
+
+    # The server certificate: re-issued when it is missing, from another CA or key, for other names, or expiring.
+    server = _first(load_certs(existing.get(SERVER_CERT)))
+    problem = _server_problem(server, None if ca_is_new else ca_cert, None if key_is_new else server_key, names, now,
+                              inputs.renew_days)
+    if problem:
+        result.reasons.append("server certificate: %s" % problem)
+        server = _minted_server(minted, ca_cert, server_key, names, now, inputs.renew_days)
+        if server is None:
+            rsa_key = isinstance(server_key, rsa.RSAPrivateKey)  # a kept RSA key also enciphers (TLS 1.2 RSA kx)
+            result.mint["server_cert"] = {
+                "common_name": names[0][:64],
+                "subject_alt_name": [("IP:%s" if _is_ip(n) else "DNS:%s") % n for n in names],
+                "key_usage": ["digitalSignature", "keyEncipherment"] if rsa_key else ["digitalSignature"],
+                "valid_days": inputs.valid_days,
+            }
+            if not ca_is_new:
+                result.sources.update({CA_KEY: existing[CA_KEY], CA_CERT: cert_pem(ca_cert)})
+            if not key_is_new:
+                result.sources[SERVER_KEY] = existing[SERVER_KEY]
+        else:
+            want(SERVER_CERT, cert_pem(server))
     else:
         want(SERVER_CERT, existing[SERVER_CERT])
-    _tls_facts(result, server, ca_cert, names)
+    if server is not None and ca_cert is not None:
+        _tls_facts(result, server, ca_cert, names)
+
+
+def _first(items):
+    return items[0] if items else None
+
+
+def _is_ip(name):
+    try:
+        ipaddress.ip_address(name)
+    except ValueError:
+        return False
+    return True
+
+
+def _pem_bytes(data):
+    data = data.encode("ascii") if isinstance(data, str) else data
+    return data.strip() + b"\n"
+
+
+def _server_problem(server, ca_cert, server_key, names, now, renew_days):
+    """Why a server certificate cannot stay (None when it can). ca_cert / server_key None: they are new."""
+    if server is None:
+        return "created"
+    if ca_cert is None:
+        return "issued by the new CA"
+    if not signed_by(server, ca_cert):
+        return "not signed by the registry's CA; re-issued"
+    if server_key is None:
+        return "issued for the new server key"
+    if _public_der(server) != _public_der(server_key):
+        return "does not match the server key; re-issued"
+    if sorted(cert_names(server)) != sorted(names):
+        return "names %s become %s; re-issued" % (", ".join(cert_names(server)), ", ".join(names))
+    if not_after(server) <= now + datetime.timedelta(days=renew_days):
+        return "expires on %s, within %d days; renewed" % (not_after(server).date().isoformat(), renew_days)
+    return None
+
+
+def _minted_key(minted, name, what):
+    """A minted private key, or None when none was given; refused when it is not one."""
+    if not minted.get(name):
+        return None
+    key = load_key(minted[name])
+    if key is None:
+        raise SecretsError("the %s minted by community.crypto is not an unencrypted PEM private key" % what)
+    return key
+
+
+def _minted_ca(minted, now):
+    """(key, certificate) of a minted CA, or (None, None) when none was given; refused unless a valid CA pair."""
+    key = _minted_key(minted, CA_KEY, "CA key")
+    cert = _first(load_certs(minted.get(CA_CERT)))
+    if key is None and cert is None:
+        return None, None
+    if key is None or cert is None or _public_der(key) != _public_der(cert):
+        raise SecretsError("the CA minted by community.crypto lacks its key or certificate, or they are not a pair")
+    try:
+        is_ca = cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    except x509.ExtensionNotFound:
+        is_ca = False
+    if not is_ca or not_after(cert) <= now:
+        raise SecretsError("the CA certificate minted by community.crypto is not a CA certificate valid now")
+    return key, cert
+
+
+def _minted_server(minted, ca_cert, server_key, names, now, renew_days):
+    """The minted server certificate, or None when none was given; refused unless the CA, key, names and validity fit."""
+    if not minted.get(SERVER_CERT):
+        return None
+    cert = _first(load_certs(minted[SERVER_CERT]))
+    if cert is None:
+        problem = "not a PEM certificate"
+    elif ca_cert is None or server_key is None:
+        problem = "minted without the CA or the server key it needs"
+    else:
+        problem = _server_problem(cert, ca_cert, server_key, names, now, renew_days)
+    if problem:
+        raise SecretsError("the server certificate minted by community.crypto does not fit: %s" % problem)
+    return cert
 
 
 def _provided(existing, inputs, names, now, result, want):

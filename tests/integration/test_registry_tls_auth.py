@@ -34,6 +34,11 @@ from registry_process import make_tls_files
 from test_dockerd import TestAddress, TestDockerd
 
 SECRETS_TASK = "Keep the TLS certificate, htpasswd users and http.secret"
+PLAN_TASK = "plan what community.crypto must mint"
+# The role's community.crypto tasks (tasks/secrets_mint.yml), on the controller.
+MINT_TASKS = ("Make the CA's private key", "Make the CA's signing request", "Self-sign the CA certificate",
+              "Make the server's private key", "Make the server certificate's signing request",
+              "Sign the server certificate with the registry's CA")
 HOST_TASK = "Create the data and config folders"
 CONTAINER_TASK = "Run the registry container "
 HEALTH_TASK = "Wait for /v2/"
@@ -48,6 +53,11 @@ CERTS_D = Path("/etc/docker/certs.d")
 def assert_ok(run):
     assert not run.failed, "%r\n%s" % (run, run.stderr[-3000:])
     return run
+
+
+def minted(run):
+    """Names of the community.crypto tasks that ran (not skipped) in a role run."""
+    return [name for name in MINT_TASKS if not run.result(name).get("skipped")]
 
 
 def mode(path):
@@ -208,11 +218,15 @@ def test_self_signed_htpasswd_deploy_then_clients_push_and_pull_by_name(make_ins
 
     check = assert_ok(reg.deploy(check=True))
     assert check.result(SECRETS_TASK)["changed"] is True
+    # community.crypto mints on the controller in check mode too (it changes nothing); the host gets nothing.
+    assert minted(check) == list(MINT_TASKS)
+    assert sorted(check.result(PLAN_TASK)["mint"]) == ["ca", "server_cert", "server_key"]
     assert reg.container() is None and not secure.ca_dir.exists() and not reg.config_dir.exists(), "check mode wrote nothing"
     assert "Health check skipped" in check.result("check mode skips the health check")["msg"]
 
     applied = assert_ok(reg.deploy())
     assert sorted(applied.changed_tasks()) == sorted(check.changed_tasks())
+    assert minted(applied) == list(MINT_TASKS) and applied.result(MINT_TASKS[0]).get("censored")
     made = applied.result(SECRETS_TASK)
     assert made["names"] == [secure.name, test_address] and made["users"] == ["ci", "reader"]
     assert made["users_added"] == ["ci", "reader"] and "CA: created" in made["reasons"]
@@ -247,6 +261,7 @@ def test_self_signed_htpasswd_deploy_then_clients_push_and_pull_by_name(make_ins
 
     again = assert_ok(reg.deploy())
     assert again.changed == 0, again.changed_tasks()
+    assert again.result(PLAN_TASK)["mint"] == {} and minted(again) == [], "nothing is minted again"
     assert secure.files() == files and reg.container()["Id"] == state["Id"]
     check_again = assert_ok(reg.deploy(check=True))
     assert check_again.changed == 0, check_again.changed_tasks()
@@ -329,6 +344,7 @@ def test_self_signed_htpasswd_deploy_then_clients_push_and_pull_by_name(make_ins
         fresh = assert_ok(playbook.run_playbook("playbooks/site.yml", str(fresh_inventory), env={
             "HOME": str(fresh_home), "ANSIBLE_LOCAL_TEMP": str(fresh_home / "tmp"), "ANSIBLE_HOME": str(fresh_home / ".ansible")}))
         assert fresh.changed == 0, fresh.changed_tasks()
+        assert minted(fresh) == []
         assert secure.files() == files
         assert reg.container()["Id"] == state["Id"]
         again_push = test_dockerd.docker("--config", str(tmp_path / "docker-config"), "image", "push", ref, check=False)
@@ -415,13 +431,17 @@ def test_expired_message_then_renewal_keeps_ca_key_and_data(make_instance, test_
 
     # Near expiry (5 days < renew_days 30): the role issues a new one from the same CA, recreates the container.
     _forge_server_cert(secure, days_left=5)
+    near = (secure.tls / "server.crt").read_bytes()
     before = reg.container()
     check = assert_ok(reg.deploy(check=True))
     assert any("within 30 days" in r for r in check.result(SECRETS_TASK)["reasons"])
-    assert reg.container()["Id"] == before["Id"]
+    assert reg.container()["Id"] == before["Id"] and (secure.tls / "server.crt").read_bytes() == near
     renewed = assert_ok(reg.deploy())
     reasons = renewed.result(SECRETS_TASK)["reasons"]
     assert any("renewed" in r for r in reasons) and not any("CA" in r for r in reasons), reasons
+    # Only the certificate is signed again, by the CA kept on the host: the plan handed its key over, censored.
+    assert minted(renewed) == ["Make the server certificate's signing request", "Sign the server certificate with the registry's CA"]
+    assert renewed.result(PLAN_TASK).get("censored") and "mint" not in renewed.result(PLAN_TASK)
     assert renewed.result(CONTAINER_TASK)["changed"] is True and reg.container()["Id"] != before["Id"]
     files = secure.files()
     assert {name: files[name] for name in kept} == kept, "CA, server key and http.secret stay"
@@ -496,8 +516,13 @@ def test_vvv_output_holds_no_secret(make_instance, test_address, tmp_path):
     passwords = [u["password"] for u in secure.users]
     changed = [dict(secure.users[0], password="changed-%s" % uuid.uuid4().hex), secure.users[1]]
     passwords.append(changed[0]["password"])
-    reg.write(windows_registry_users=changed)
-    run("ansible.posix.json")
+    # A new name too: the plan step hands the kept CA and server keys to community.crypto to sign again.
+    reg.write(windows_registry_users=changed, windows_registry_tls_names=[secure.name, test_address, "alias-%s.test" % secure.id])
+    printed = run("ansible.posix.json")  # -vvv lines first, then the callback's JSON document
+    resigned = json.JSONDecoder().raw_decode(printed[printed.index('{\n    "custom_stats"'):])[0]
+    plan_results = [host for play in resigned["plays"] for task in play["tasks"] if PLAN_TASK in task["task"]["name"]
+                    for host in task["hosts"].values()]
+    assert plan_results and all(result.get("censored") for result in plan_results), plan_results
     run("default")
     text = "\n".join(outputs)
     assert "VALUE_REDACTED" in text, "the config diff is shown, redacted"

@@ -8,6 +8,10 @@ win_acl_inheritance, whose options and answers follow their documentation: win_a
 or a SID), ``rights``, ``type``, ``state``, ``inherit``, ``propagation``; win_acl_inheritance takes ``path``,
 ``state`` (absent disables inheritance) and ``reorganize`` (false drops the inherited entries instead of copying
 them). Well-known SIDs: S-1-5-32-544 Administrators, S-1-5-18 SYSTEM, S-1-5-93-2-1 ContainerAdministrator.
+
+New TLS material is minted as the role mints it: registry_secrets step=plan on the Windows host, then the role's own
+roles/windows_registry/tasks/secrets_mint.yml (community.crypto on the controller, run here by ansible-playbook on
+localhost), then step=apply with the minted PEMs.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import datetime
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import bcrypt
 import pytest
@@ -24,6 +29,7 @@ import yaml
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
+from cryptography.x509.oid import ExtendedKeyUsageOID
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
@@ -47,6 +53,8 @@ PATHS = {
     "htpasswd": CONFIG + "\\auth\\htpasswd",
     "http_secret": CONFIG + "\\auth\\http.secret",
 }
+TLS_FILES = ("ca_key", "ca_cert", "server_key", "server_cert")
+MINT_TASKS = Path(__file__).resolve().parents[4] / "roles" / "windows_registry" / "tasks" / "secrets_mint.yml"
 USERS = [{"name": "ci", "password": "ci-pass-0123456789"}, {"name": "reader", "password": "reader-pass-9876543210"}]
 ACL_OPTIONS = {
     WIN_ACL: {"path", "user", "rights", "type", "state", "inherit", "propagation", "follow"},
@@ -119,6 +127,53 @@ def secrets_args(**extra):
     return args
 
 
+def mint_with_role(plan, folder, env):
+    """Run the role's community.crypto tasks on localhost for a step=plan result; the minted PEMs, as the role
+    hands them to step=apply. Inputs and outputs go through 0600 files: they hold keys."""
+    folder.mkdir(exist_ok=True)
+    given, out = folder / "plan.json", folder / "minted.json"
+    given.touch(mode=0o600)
+    given.write_text(json.dumps({"__windows_registry_mint": plan["mint"], "__windows_registry_mint_sources": plan["sources"]}))
+    registered = {name: "__windows_registry_mint_%s.%s" % (name, "certificate" if name.endswith("cert") else "privatekey")
+                  for name in TLS_FILES}
+    content = "{{ {%s} | to_json }}" % ", ".join("'%s': %s | default('')" % item for item in registered.items())
+    book = folder / "mint.yml"
+    book.write_text(yaml.safe_dump([{"hosts": "localhost", "gather_facts": False, "tasks": [
+        {"ansible.builtin.import_tasks": str(MINT_TASKS)},
+        {"name": "Keep the minted PEMs", "ansible.builtin.copy": {"content": content, "dest": str(out), "mode": "0600"},
+         "no_log": True},
+    ]}]))
+    completed = subprocess.run(
+        [sys.executable, "-m", "ansible", "playbook", "-i", "localhost,", "-c", "local", "-e", "@" + str(given),
+         "-e", "ansible_python_interpreter=" + sys.executable, str(book)],
+        env=env, capture_output=True, text=True, timeout=300, check=False)
+    assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
+    return json.loads(out.read_text())
+
+
+@pytest.fixture(scope="module")
+def fresh_mint(collection_env, tmp_path_factory):
+    """What the role mints for a fresh host with secrets_args()'s names (minted once for this file's tests)."""
+    cache = {}
+
+    def mint(plan):
+        assert plan["sources"] == {}, "a fresh host hands over no key"
+        key = json.dumps(plan["mint"], sort_keys=True)
+        if key not in cache:
+            cache[key] = mint_with_role(plan, tmp_path_factory.mktemp("mint"), collection_env)
+        return cache[key]
+    return mint
+
+
+def converge(monkeypatch, host, mint, check_mode=False, **extra):
+    """tasks/secrets.yml: plan, mint, apply. Returns (plan result, apply result)."""
+    args = secrets_args(**extra)
+    plan_args = {name: args[name] for name in ("config_dir", "ca_dir", "tls", "tls_names")}
+    plan = run(monkeypatch, host, registry_secrets, dict(plan_args, step="plan"), check_mode=check_mode)
+    minted = mint(plan) if plan["mint"] else {}
+    return plan, run(monkeypatch, host, registry_secrets, dict(args, minted=minted), check_mode=check_mode)
+
+
 def secret_values(host):
     """Everything that must never reach a result: passwords, key bodies, hashes, http.secret."""
     values = [u["password"] for u in USERS]
@@ -130,9 +185,17 @@ def secret_values(host):
     return values
 
 
-def test_fresh_windows_host_gets_restricted_folders_then_the_files(monkeypatch):
+def test_fresh_windows_host_gets_restricted_folders_then_the_files(monkeypatch, fresh_mint):
     host = AclHost()
-    result = run(monkeypatch, host, registry_secrets, secrets_args())
+    # step=plan only reads the CA and server files, and asks for everything; it hands over no key.
+    plan = run(monkeypatch, host, registry_secrets, {"config_dir": CONFIG, "ca_dir": CA_DIR, "tls": "self_signed",
+                                                     "tls_names": ["registry.example.com", "192.0.2.10"], "step": "plan"})
+    assert [(c.module, c.args["src"]) for c in host.calls] == [(SLURP, PATHS[name]) for name in TLS_FILES]
+    assert plan["changed"] is False and sorted(plan["mint"]) == ["ca", "server_cert", "server_key"]
+    assert plan["mint"]["server_cert"]["subject_alt_name"] == ["DNS:registry.example.com", "IP:192.0.2.10"]
+    assert plan["sources"] == {} and plan["_ansible_no_log"] is False
+    host.calls.clear()
+    result = run(monkeypatch, host, registry_secrets, secrets_args(minted=fresh_mint(plan)))
     assert result["changed"] is True
 
     # First every file is read back (nothing there yet), before anything changes.
@@ -174,6 +237,11 @@ def test_fresh_windows_host_gets_restricted_folders_then_the_files(monkeypatch):
     assert [str(n) for n in san.get_values_for_type(x509.DNSName)] == ["registry.example.com"]
     assert [str(n) for n in san.get_values_for_type(x509.IPAddress)] == ["192.0.2.10"]
     assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is True
+    assert ca.extensions.get_extension_for_class(x509.BasicConstraints).value.path_length == 0
+    assert server.extensions.get_extension_for_class(x509.BasicConstraints).value.ca is False
+    assert list(server.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value) == [ExtendedKeyUsageOID.SERVER_AUTH]
+    # As community.crypto minted them (the role's profile), written byte for byte.
+    assert host.text(PATHS["server_key"]).strip() == fresh_mint(plan)["server_key"].strip()
     key = load_pem_private_key(host.text(PATHS["server_key"]).encode(), None)
     assert key.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo) == \
         server.public_key().public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
@@ -193,29 +261,37 @@ def test_fresh_windows_host_gets_restricted_folders_then_the_files(monkeypatch):
     assert not [v for v in secret_values(host) if base64.b64encode(v.encode()).decode()[:-4] in dumped]
 
 
-def test_rerun_reads_back_and_changes_nothing(monkeypatch):
+def test_rerun_reads_back_and_changes_nothing(monkeypatch, fresh_mint):
     host = AclHost()
-    first = run(monkeypatch, host, registry_secrets, secrets_args())
+    dummy, first = converge(monkeypatch, host, fresh_mint)
     files = dict(host.files)
     host.calls.clear()
     host.copies.clear()
-    again = run(monkeypatch, host, registry_secrets, secrets_args())
+    plan, again = converge(monkeypatch, host, lambda plan: pytest.fail("nothing is minted again: %s" % plan["mint"]))
+    assert plan["mint"] == {} and plan["sources"] == {}
     assert again["changed"] is False and again["changed_files"] == [] and again["reasons"] == []
     assert host.files == files and host.copies == []
     assert again["secrets_digest"] == first["secrets_digest"] and again["ca_cert"] == first["ca_cert"]
 
 
-def test_check_mode_on_a_fresh_host_sets_no_acl_on_folders_that_are_not_there(monkeypatch):
+def test_check_mode_on_a_fresh_host_sets_no_acl_on_folders_that_are_not_there(monkeypatch, fresh_mint):
     host = AclHost()
-    result = run(monkeypatch, host, registry_secrets, secrets_args(), check_mode=True)
+    dummy, result = converge(monkeypatch, host, fresh_mint, check_mode=True)
     assert result["changed"] is True and len(result["changed_files"]) == len(PATHS)
     assert not [c for c in host.calls if c.module in (WIN_ACL, WIN_ACL_INHERITANCE)]
     assert host.files == {} and host.dirs == set()
 
 
-def test_a_near_expiry_certificate_is_renewed_by_the_same_ca_for_the_same_key(monkeypatch):
+def test_apply_without_the_minted_material_fails_before_any_change(monkeypatch):
     host = AclHost()
-    run(monkeypatch, host, registry_secrets, secrets_args())
+    with pytest.raises(AnsibleActionFail, match="needs a new ca, server cert, server key, which community.crypto mints"):
+        run(monkeypatch, host, registry_secrets, secrets_args())
+    assert host.changing_calls() == []
+
+
+def test_a_near_expiry_certificate_is_renewed_by_the_same_ca_for_the_same_key(monkeypatch, fresh_mint, collection_env, tmp_path):
+    host = AclHost()
+    converge(monkeypatch, host, fresh_mint)
     ca_key = load_pem_private_key(host.text(PATHS["ca_key"]).encode(), None)
     ca = x509.load_pem_x509_certificate(host.text(PATHS["ca_cert"]).encode())
     old = x509.load_pem_x509_certificate(host.text(PATHS["server_cert"]).encode())
@@ -228,7 +304,17 @@ def test_a_near_expiry_certificate_is_renewed_by_the_same_ca_for_the_same_key(mo
     host.files[host.key(PATHS["server_cert"])] = (near, None)
     before = dict(host.files)
     host.copies.clear()
-    renewed = run(monkeypatch, host, registry_secrets, secrets_args())
+    handed = {}
+
+    def mint(plan):
+        # Only a certificate to sign, with the CA key and the server key kept on the host; the result is censored.
+        assert list(plan["mint"]) == ["server_cert"] and plan["_ansible_no_log"] is True
+        assert plan["sources"] == {name: host.text(PATHS[name]) for name in ("ca_key", "ca_cert", "server_key")}
+        handed.update(mint_with_role(plan, tmp_path / "renew", collection_env))
+        return handed
+
+    dummy, renewed = converge(monkeypatch, host, mint)
+    assert sorted(name for name, value in handed.items() if value) == ["server_cert"]
     assert renewed["changed_files"] == [PATHS["server_cert"]]
     assert any("within 30 days; renewed" in r for r in renewed["reasons"])
     for name in ("ca_key", "ca_cert", "server_key", "htpasswd", "http_secret"):
@@ -238,9 +324,9 @@ def test_a_near_expiry_certificate_is_renewed_by_the_same_ca_for_the_same_key(mo
     assert new.not_valid_after_utc > now + datetime.timedelta(days=300)
 
 
-def test_config_with_tls_auth_and_http_secret_on_windows(monkeypatch):
+def test_config_with_tls_auth_and_http_secret_on_windows(monkeypatch, fresh_mint):
     host = AclHost()
-    run(monkeypatch, host, registry_secrets, secrets_args())
+    converge(monkeypatch, host, fresh_mint)
     secret = host.text(PATHS["http_secret"]).strip()
     host.calls.clear()
     host.copies.clear()
@@ -299,6 +385,8 @@ def test_documented_options_are_the_argument_spec(secrets_doc):
 def test_examples_are_valid_tasks(secrets_doc):
     tasks = yaml.safe_load(secrets_doc["examples"])
     validator = ArgumentSpecValidator(registry_secrets.ARGUMENT_SPEC)
-    for task in tasks:
+    ours = [task for task in tasks if "dockerwin.registry.registry_secrets" in task]
+    assert len(ours) == 3 and any(task["dockerwin.registry.registry_secrets"].get("step") == "plan" for task in ours)
+    for task in ours:
         result = validator.validate(task["dockerwin.registry.registry_secrets"])
         assert not result.error_messages, (task["name"], result.error_messages)
