@@ -400,3 +400,22 @@ def test_garbage_collect_on_the_group_every_replica_read_only_first_one_collecti
         config = next((replicas.root / ("r%d-config" % (i + 1))).glob("config-*.yml")).read_text()
         assert "readonly" not in config, "normal mode again"
     assert RegistryAPI("http://" + replicas.lb).push_image("after/gc", "1")
+
+
+# -- Windows: the role runs no balancer there (the simulated Windows host of test_windows_simulated.py) -----------
+def test_balancer_on_a_windows_host_is_refused_before_anything_changes(tmp_path, registry_image):
+    from test_windows_simulated import PLUGINS, SimHost, read_only
+
+    sim = SimHost(tmp_path, registry_image, client=False, windows_registry_lb="haproxy",
+                  windows_registry_lb_backends=["10.0.0.11:5000", "10.0.0.12:5000"])
+    try:
+        run = sim.run()
+        assert run.failed
+        message = run.result("Check the scale-out settings")["msg"]
+        assert message.startswith("windows_registry_lb=haproxy: the role runs its balancer on Linux hosts only.") and \
+            "put an existing balancer" in message, message
+        assert all(read_only(argv) for argv in sim.commands()), "nothing changed: %s" % sim.commands()
+        assert not sim.containers()
+        assert PLUGINS and "Check the registry variables" in [n.split(" : ")[-1] for n, h, r in run.tasks], run.tasks
+    finally:
+        sim.cleanup()
