@@ -9,6 +9,7 @@ restore can be verified the way upgrades are.
 
 from __future__ import annotations
 
+import copy
 import json
 
 from ansible.errors import AnsibleActionFail
@@ -34,7 +35,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
         target = Target(self, task_vars)
         try:
             result.update(backup(target, args) if args["state"] == "backup" else restore(target, args))

@@ -5,6 +5,8 @@ LocalMachine Root store), and a hosts-file name for it."""
 
 from __future__ import annotations
 
+import copy
+
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
@@ -33,7 +35,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
         target = Target(self, task_vars)
         try:
             result.update(_Trust(target, args).converge())

@@ -5,6 +5,7 @@ configured, and optionally a push/pull round trip of a small image through the r
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 
@@ -40,7 +41,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
         options = (["-H", args["docker_host"]] if args["docker_host"] else []) + (
             ["--config", args["docker_config"]] if args["docker_config"] else [])
         target = Target(self, task_vars, docker_cli=args["docker_cli"], docker_options=options)

@@ -7,6 +7,7 @@ again: a restart of the engine stops them, their restart policy brings them back
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 
@@ -41,7 +42,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
         options = ["-H", args["docker_host"]] if args["docker_host"] else []
         target = Target(self, task_vars, docker_cli=args["docker_cli"], docker_options=options)
         try:

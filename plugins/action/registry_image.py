@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 
 from ansible.errors import AnsibleActionFail
@@ -33,7 +34,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)
+        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC), required_if=REQUIRED_IF)
         target = Target(self, task_vars, docker_cli=args["docker_cli"],
                         docker_options=["-H", args["docker_host"]] if args["docker_host"] else [])
         if args["isolation"] and not target.windows:

@@ -14,6 +14,8 @@ no_log); the role mints (tasks/secrets_mint.yml) and ``step: apply`` takes the P
 
 from __future__ import annotations
 
+import copy
+
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
@@ -66,7 +68,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
         if S.CRYPTOGRAPHY_IMPORT_ERROR is not None:
             raise AnsibleActionFail(
                 "registry_secrets needs the Python package cryptography on the controller (pip install cryptography): %s"

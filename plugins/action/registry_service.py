@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import copy
 import time
 
 from ansible.errors import AnsibleActionFail
@@ -45,7 +46,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)
+        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC), required_if=REQUIRED_IF)
         if args["replicas"] < 0 or not 0 <= args["published_port"] < 65536:
             raise AnsibleActionFail("replicas must be 0 or more and published_port 0 (Docker picks) to 65535")
         target = Target(self, task_vars, docker_cli=args["docker_cli"],

@@ -18,6 +18,7 @@ is what the API cannot list: manifests that no tag names.
 
 from __future__ import annotations
 
+import copy
 import os
 import tempfile
 import urllib.parse
@@ -68,7 +69,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC)
+        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
         target = Target(self, task_vars, docker_cli=args["docker_cli"])
         ca_file = None
         try:

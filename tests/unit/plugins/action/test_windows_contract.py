@@ -18,6 +18,7 @@ Expectations come from the documentation, not from the code's output:
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import io
 import json
@@ -230,6 +231,13 @@ def test_config_rerun_changes_nothing(monkeypatch):
     result = run(monkeypatch, host, registry_config, config_args())
     assert result["changed"] is False
     assert [c.module for c in host.calls] == [WIN_FILE, WIN_FILE, WIN_COPY]
+
+
+def test_a_run_leaves_the_plugins_argument_spec_as_it_was(monkeypatch):
+    """Validation fills sub-option defaults into the value it is given: never into the module-wide spec's defaults."""
+    spec = copy.deepcopy(registry_config.ARGUMENT_SPEC)
+    run(monkeypatch, FakeHost(windows=True), registry_config, config_args())
+    assert registry_config.ARGUMENT_SPEC == spec
 
 
 def test_config_check_mode_passes_check_mode_to_every_call_and_changes_nothing(monkeypatch):
