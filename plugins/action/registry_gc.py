@@ -74,6 +74,11 @@ def collect(target, args):
     before = size(target, args["data_dir"])
     ran = target.run(argv)
     output = (ran.get("stdout") or "") + "\n" + (ran.get("stderr") or "")
+    if ran["rc"] != 0 and M.empty_store(output):
+        result.update(M.parse_gc_output(""), blobs_marked=0, manifests_eligible=0, changed=False,
+                      msg="the storage holds no repository yet: nothing to collect")
+        result.update(bytes_before=before, bytes_after=before, bytes_freed=0 if before is not None else None)
+        return result
     if ran["rc"] != 0:
         raise AnsibleActionFail("registry garbage-collect failed (rc=%s): %s" % (ran["rc"], command_error(ran)),
                                 result={"cmd": argv})

@@ -18,6 +18,8 @@ REGISTRY_BINARY = {False: "/bin/registry", True: "C:\\registry\\registry.exe"}
 
 _SUMMARY_RE = re.compile(r"(\d+) blobs marked, (\d+) blobs and (\d+) manifests eligible for deletion")
 _ELIGIBLE_RE = re.compile(r"blob eligible for deletion: (sha256:[0-9a-f]{64})")
+# distribution's s3 driver (2.8) fails the mark phase on a store that never held a repository: nothing to collect.
+_EMPTY_STORE_RE = re.compile(r"failed to mark: .*Path not found: \S*/docker/registry/v2/repositories\b")
 _DELETING_RE = re.compile(r"[Dd]eleting blob: \S*?(sha256)/[0-9a-f]{2}/([0-9a-f]{64})")
 
 
@@ -82,6 +84,11 @@ def delete_untagged_refusal(version, force):
         "and OCI indexes, which no tag names directly (distribution issue #3178), and breaks multi-platform images. "
         "Upgrade to 3.0.0 or later, or set windows_registry_gc_force: true (force: true) to run it anyway." % version
     )
+
+
+def empty_store(text):
+    """True when garbage-collect failed only because the store holds no repository yet."""
+    return bool(_EMPTY_STORE_RE.search(text or ""))
 
 
 def parse_gc_output(text):

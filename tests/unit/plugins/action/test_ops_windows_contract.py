@@ -42,6 +42,7 @@ class OpsHost(FakeHost):
         super().__init__(windows=windows)
         self.oneoff = []
         self.tar = []
+        self.gc_answer = (0, "", GC_OUTPUT)  # rc, stdout, stderr of the one-off garbage-collect
         sep = "\\" if windows else "/"
         data, config = ("C:\\registry-data", "C:\\registry-data-config") if windows else ("/srv/registry-data", "/srv/registry-data-config")
         cdata, cconfig = ("c:\\data", "c:\\config") if windows else ("/var/lib/registry", "/etc/distribution")
@@ -63,7 +64,7 @@ class OpsHost(FakeHost):
         argv = list(args["argv"])
         if argv[:4] == ["docker", "container", "run", "--rm"]:
             self.oneoff.append(argv)
-            return self._answer(module_name, argv, 0, stdout="", stderr=GC_OUTPUT)
+            return self._answer(module_name, argv, *self.gc_answer)
         if argv[0] == "tar":
             self.tar.append(argv)
             return self._answer(module_name, argv, 0)
@@ -116,6 +117,18 @@ def test_gc_runs_registry_exe_in_a_oneoff_container_with_the_same_mounts_and_con
     assert not any(c.args.get("argv", [""])[0] == "du" for c in host.calls)
     assert result["deleted_blobs"] == ["sha256:" + "33" * 32] and result["blobs_marked"] == 2
     assert result["bytes_freed"] is None and result["changed"] is True
+
+
+def test_gc_of_an_s3_store_without_repositories_collects_nothing_and_fails_on_other_errors(monkeypatch):
+    host = OpsHost()
+    host.gc_answer = (1, "", 'time="2026-12-04T20:15:00Z" level=info msg="..."\nfailed to garbage collect: failed to mark: '
+                      's3aws: Path not found: /docker/registry/v2/repositories\n')
+    result = run(monkeypatch, host, registry_gc, {"container": "registry"})
+    assert result["changed"] is False and result["blobs_eligible"] == 0 and result["deleted_blobs"] == []
+    assert "no repository yet" in result["msg"]
+    host.gc_answer = (1, "", "failed to garbage collect: failed to mark: s3aws: AccessDenied\n")
+    with pytest.raises(AnsibleActionFail, match="garbage-collect failed.*AccessDenied"):
+        run(monkeypatch, host, registry_gc, {"container": "registry"})
 
 
 def test_gc_dry_run_and_delete_untagged_flags(monkeypatch):
