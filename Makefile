@@ -150,8 +150,12 @@ importer: $(ARTIFACT)
 unit: $(VENV)/.stamp
 	DOCKERWIN_REQUIRE_HADOLINT=1 $(RUN) python -m pytest tests/unit
 
+# Two workers, each taking whole test files (module fixtures stay together): most of a test's time is spent waiting
+# on Docker and registries, so a second stream uses the second core. Tests use unique names and free ports.
+PYTEST_PARALLEL := -n 2 --dist loadfile
+
 integration: install
-	$(RUN) python -m pytest --durations=25 tests/integration
+	$(RUN) python -m pytest $(PYTEST_PARALLEL) --durations=25 tests/integration
 
 molecule: install
 	$(RUN) molecule test -s default
@@ -160,7 +164,7 @@ molecule: install
 # Both runs go ahead; the target fails after them if either failed.
 compat: $(VENV_CORE220)/.stamp install
 	rc=0; DOCKERWIN_REQUIRE_HADOLINT=1 $(RUN_CORE220) python -m pytest tests/unit || rc=1; \
-	  $(RUN_CORE220) python -m pytest tests/integration -m smoke || rc=1; exit $$rc
+	  $(RUN_CORE220) python -m pytest $(PYTEST_PARALLEL) tests/integration -m smoke || rc=1; exit $$rc
 
 # Set-up steps stop at the first failure; the checks after them all run, each with its result and time,
 # and make fails at the end if one failed (a lint finding does not hide a test failure).

@@ -283,7 +283,8 @@ def swarm_daemon(registry_image):
     daemon.bridge_cidr = "198.18.%s.%d/28" % (third, fourth + 1)
     daemon.start()
     try:
-        daemon.docker("swarm", "init", "--advertise-addr", "127.0.0.1")
+        # Its own manager port on loopback: the default 0.0.0.0:2377 collides with any other swarm on this machine.
+        daemon.docker("swarm", "init", "--advertise-addr", "127.0.0.1", "--listen-addr", "127.0.0.1:%d" % free_port())
         daemon.load_from_main(registry_image)
         yield daemon
     finally:

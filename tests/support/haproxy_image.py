@@ -29,8 +29,13 @@ def haproxy_image(repository="dockerwin-test/haproxy"):
         raise RuntimeError("%s is missing: apt-get install haproxy (tests/support/ensure_docker.sh does)" % HAPROXY_BINARY)
     libs = images._libraries(HAPROXY_BINARY)
     ref = "%s:2.6-%s" % (repository, images._digest([HAPROXY_BINARY, *libs], [DOCKERFILE]))
-    if images.image_exists(ref):
-        return ref
+    with images.build_lock(ref):
+        if not images.image_exists(ref):
+            _build(ref, libs)
+    return ref
+
+
+def _build(ref, libs):
     with tempfile.TemporaryDirectory() as context:
         rootfs = os.path.join(context, "rootfs")
         for directory in ("usr/local/sbin", "usr/local/etc/haproxy", "tmp", "var/lib/haproxy"):
@@ -42,4 +47,3 @@ def haproxy_image(repository="dockerwin-test/haproxy"):
             shutil.copy(lib, dest)
         images._write(os.path.join(context, "Dockerfile"), DOCKERFILE, 0o644)
         images.docker("image", "build", "--quiet", "--tag", ref, context)
-    return ref

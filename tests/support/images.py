@@ -10,6 +10,8 @@ its inputs, so an image left by an earlier run is reused only when it is the sam
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import hashlib
 import json
 import os
@@ -86,12 +88,30 @@ def _digest(paths, texts):
     return digest.hexdigest()[:12]
 
 
+@contextlib.contextmanager
+def build_lock(ref):
+    """One build of a shared test image at a time (pytest-xdist workers): a second build of the same tag would
+    re-point it to another image ID, and a role comparing image IDs would then recreate containers."""
+    path = os.path.join(tempfile.gettempdir(), "dockerwin-test-image-%s.lock" % hashlib.sha256(ref.encode()).hexdigest()[:12])
+    with open(path, "w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def registry_image(repository="dockerwin-test/registry"):
     """Reference of the official-layout registry image, built when this exact image is missing."""
     libs = _libraries(REGISTRY_BINARY)
     ref = "%s:2.8.2-%s" % (repository, _digest([REGISTRY_BINARY, BUSYBOX, *libs], [ENTRYPOINT, CONFIG, DOCKERFILE]))
-    if image_exists(ref):
-        return ref
+    with build_lock(ref):
+        if not image_exists(ref):
+            _build_registry_image(ref, libs)
+    return ref
+
+
+def _build_registry_image(ref, libs):
     with tempfile.TemporaryDirectory() as context:
         rootfs = os.path.join(context, "rootfs")
         for directory in ("bin", "etc/docker/registry", "var/lib/registry", "tmp"):
@@ -107,7 +127,6 @@ def registry_image(repository="dockerwin-test/registry"):
         _write(os.path.join(rootfs, "etc/docker/registry/config.yml"), CONFIG, 0o644)
         _write(os.path.join(context, "Dockerfile"), DOCKERFILE, 0o644)
         docker("image", "build", "--quiet", "--tag", ref, context)
-    return ref
 
 
 def hello_image(ref, text="hello from dockerwin.registry tests\n"):
