@@ -39,7 +39,9 @@ from ansible_collections.dockerwin.registry.tests.unit.plugins.action.recorder i
 
 CONFIG = "C:\\registry-data-config"
 CA_DIR = "C:\\registry-data-config-ca"
-ADMINS, SYSTEM, CONTAINER_ADMIN = "S-1-5-32-544", "S-1-5-18", "S-1-5-93-2-1"
+ADMINS = "S-1-5-32-544"
+SYSTEM = "S-1-5-18"
+CONTAINER_ADMIN = "S-1-5-93-2-1"
 WIN_ACL = "ansible.windows.win_acl"
 WIN_ACL_INHERITANCE = "ansible.windows.win_acl_inheritance"
 WIN_COPY = "ansible.windows.win_copy"
