@@ -35,3 +35,24 @@ attributes:
       - Conditionals will work as if C(run_once) is being used, variables used will be from the first available host.
       - This action will not work normally outside of lockstep strategies.
 """
+
+    # The read-only registry API modules (registry_*info): the same attributes, set in full.
+    READ_ONLY_API = r"""
+options: {}
+attributes:
+  check_mode:
+    description: Can run in check mode and return the same results as without it.
+    support: full
+  diff_mode:
+    description: Nothing changes, so there is no diff.
+    support: none
+  platform:
+    description: Runs on POSIX hosts with Python.
+    support: full
+    platforms: posix
+  action_group:
+    description: Use C(group/dockerwin.registry.registry) in C(module_defaults) to set the connection options once.
+    support: full
+    membership:
+      - dockerwin.registry.registry
+"""

@@ -24,22 +24,7 @@ author:
   - dockerwin.registry contributors (!UNKNOWN)
 extends_documentation_fragment:
   - dockerwin.registry.registry_connection
-attributes:
-  check_mode:
-    description: Can run in check mode and return the same results as without it.
-    support: full
-  diff_mode:
-    description: Nothing changes, so there is no diff.
-    support: none
-  platform:
-    description: Runs on POSIX hosts with Python.
-    support: full
-    platforms: posix
-  action_group:
-    description: Use C(group/dockerwin.registry.registry) in C(module_defaults) to set the connection options once.
-    support: full
-    membership:
-      - dockerwin.registry.registry
+  - dockerwin.registry.attributes.read_only_api
 options:
   name:
     description:
