@@ -9,13 +9,12 @@ restore can be verified the way upgrades are.
 
 from __future__ import annotations
 
-import copy
 import json
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error, validated_args
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "required": True, "choices": ["backup", "restore"]},
@@ -35,7 +34,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
+        args = validated_args(self, ARGUMENT_SPEC)
         target = Target(self, task_vars)
         try:
             result.update(backup(target, args) if args["state"] == "backup" else restore(target, args))

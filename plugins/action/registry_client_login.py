@@ -7,14 +7,13 @@ token), the login runs and reports a change. Nothing read here (config.json, hel
 
 from __future__ import annotations
 
-import copy
 import json
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _client as C
-from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error, validated_args
 
 ARGUMENT_SPEC = {
     "registry": {"type": "str", "required": True},
@@ -35,7 +34,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC), required_if=REQUIRED_IF)
+        args = validated_args(self, ARGUMENT_SPEC, required_if=REQUIRED_IF)
         options = (["-H", args["docker_host"]] if args["docker_host"] else []) + (
             ["--config", args["docker_config"]] if args["docker_config"] else [])
         target = Target(self, task_vars, docker_cli=args["docker_cli"], docker_options=options)

@@ -5,13 +5,11 @@ LocalMachine Root store), and a hosts-file name for it."""
 
 from __future__ import annotations
 
-import copy
-
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _client as C
-from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, validated_args
 
 ARGUMENT_SPEC = {
     "registry": {"type": "str", "required": True},
@@ -35,7 +33,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
+        args = validated_args(self, ARGUMENT_SPEC)
         target = Target(self, task_vars)
         try:
             result.update(_Trust(target, args).converge())

@@ -5,7 +5,6 @@ configured, and optionally a push/pull round trip of a small image through the r
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 
@@ -13,7 +12,7 @@ from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _daemon_json as D
-from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error, validated_args
 
 ARGUMENT_SPEC = {
     "expected": {"type": "dict", "default": {}},
@@ -41,7 +40,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
+        args = validated_args(self, ARGUMENT_SPEC)
         options = (["-H", args["docker_host"]] if args["docker_host"] else []) + (
             ["--config", args["docker_config"]] if args["docker_config"] else [])
         target = Target(self, task_vars, docker_cli=args["docker_cli"], docker_options=options)

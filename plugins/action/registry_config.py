@@ -4,13 +4,11 @@
 
 from __future__ import annotations
 
-import copy
-
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _config, _storage
-from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, validated_args
 
 ARGUMENT_SPEC = {
     "data_dir": {"type": "str", "required": True},
@@ -73,7 +71,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC), required_together=REQUIRED_TOGETHER)
+        args = validated_args(self, ARGUMENT_SPEC, required_together=REQUIRED_TOGETHER)
         target = Target(self, task_vars)
         secret = self._http_secret(target, args["http_secret_file"])
         # A Redis password makes the config a secret file too (0600, no diff of its content).

@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import re
@@ -15,7 +14,7 @@ from ansible.plugins.action import ActionBase
 
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _client
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _daemon_json as D
-from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error, validated_args
 
 ARGUMENT_SPEC = {
     "path": {"type": "str", "default": ""},
@@ -58,7 +57,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
+        args = validated_args(self, ARGUMENT_SPEC)
         target = Target(self, task_vars, docker_cli=args["docker_cli"], docker_options=docker_options(args["docker_host"]))
         try:
             result.update(_DaemonConfig(target, args).converge())

@@ -7,7 +7,6 @@ again: a restart of the engine stops them, their restart policy brings them back
 
 from __future__ import annotations
 
-import copy
 import json
 import time
 
@@ -17,7 +16,7 @@ from ansible.plugins.action import ActionBase
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _client
 from ansible_collections.dockerwin.registry.plugins.plugin_utils._container import MANAGED_LABEL
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _daemon_json as D
-from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error, validated_args
 
 ARGUMENT_SPEC = {
     "path": {"type": "str", "default": ""},
@@ -42,7 +41,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
+        args = validated_args(self, ARGUMENT_SPEC)
         options = ["-H", args["docker_host"]] if args["docker_host"] else []
         target = Target(self, task_vars, docker_cli=args["docker_cli"], docker_options=options)
         try:

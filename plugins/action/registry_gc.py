@@ -4,14 +4,12 @@
 
 from __future__ import annotations
 
-import copy
-
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _maintenance as M
 from ansible_collections.dockerwin.registry.plugins.plugin_utils._config import ConfigError
-from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error, validated_args
 
 ARGUMENT_SPEC = {
     "container": {"type": "str", "required": True},
@@ -33,7 +31,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
+        args = validated_args(self, ARGUMENT_SPEC)
         target = Target(self, task_vars, docker_cli=args["docker_cli"])
         try:
             result.update(collect(target, args))

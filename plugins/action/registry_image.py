@@ -4,14 +4,13 @@
 
 from __future__ import annotations
 
-import copy
 import os
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _image
-from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, validated_args
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
@@ -34,7 +33,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC), required_if=REQUIRED_IF)
+        args = validated_args(self, ARGUMENT_SPEC, required_if=REQUIRED_IF)
         target = Target(self, task_vars, docker_cli=args["docker_cli"],
                         docker_options=["-H", args["docker_host"]] if args["docker_host"] else [])
         if args["isolation"] and not target.windows:

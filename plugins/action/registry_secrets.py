@@ -14,14 +14,12 @@ no_log); the role mints (tasks/secrets_mint.yml) and ``step: apply`` takes the P
 
 from __future__ import annotations
 
-import copy
-
 from ansible.errors import AnsibleActionFail
 from ansible.module_utils.common.text.converters import to_text
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _secrets as S
-from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, validated_args
 
 MINTED = ("ca_key", "ca_cert", "server_key", "server_cert")
 ARGUMENT_SPEC = {
@@ -68,7 +66,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
+        args = validated_args(self, ARGUMENT_SPEC)
         if S.CRYPTOGRAPHY_IMPORT_ERROR is not None:
             raise AnsibleActionFail(
                 "registry_secrets needs the Python package cryptography on the controller (pip install cryptography): %s"

@@ -4,14 +4,13 @@
 
 from __future__ import annotations
 
-import copy
 import time
 
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _service as S
-from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, validated_args
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
@@ -46,7 +45,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC), required_if=REQUIRED_IF)
+        args = validated_args(self, ARGUMENT_SPEC, required_if=REQUIRED_IF)
         if args["replicas"] < 0 or not 0 <= args["published_port"] < 65536:
             raise AnsibleActionFail("replicas must be 0 or more and published_port 0 (Docker picks) to 65535")
         target = Target(self, task_vars, docker_cli=args["docker_cli"],

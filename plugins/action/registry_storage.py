@@ -18,7 +18,6 @@ is what the API cannot list: manifests that no tag names.
 
 from __future__ import annotations
 
-import copy
 import os
 import tempfile
 import urllib.parse
@@ -33,7 +32,7 @@ from ansible_collections.dockerwin.registry.plugins.module_utils._registry_copie
 from ansible_collections.dockerwin.registry.plugins.module_utils._registry_writer import RegistryWriter
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _container as C
 from ansible_collections.dockerwin.registry.plugins.plugin_utils import _storage
-from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error
+from ansible_collections.dockerwin.registry.plugins.plugin_utils._target import Target, command_error, validated_args
 
 ARGUMENT_SPEC = {
     "name": {"type": "str", "required": True},
@@ -69,7 +68,7 @@ class ActionModule(ActionBase):
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
         del tmp
-        dummy, args = self.validate_argument_spec(argument_spec=copy.deepcopy(ARGUMENT_SPEC))
+        args = validated_args(self, ARGUMENT_SPEC)
         target = Target(self, task_vars, docker_cli=args["docker_cli"])
         ca_file = None
         try:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import copy
 import json
 import ntpath
 import posixpath
@@ -221,3 +222,10 @@ def command_error(result):
         if text:
             return text
     return "no output"
+
+
+def validated_args(action, argument_spec, **kwargs):
+    """The task's arguments checked by ``action.validate_argument_spec``, on a copy of the spec: validation fills
+    sub-option defaults into the default values it is given, which would otherwise change the plugin's own spec."""
+    dummy, args = action.validate_argument_spec(argument_spec=copy.deepcopy(argument_spec), **kwargs)
+    return args
