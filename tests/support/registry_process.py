@@ -59,7 +59,36 @@ def _merge(base, extra):
     return base
 
 
-class RegistryProcess:
+class BackgroundProcess:
+    """A server process of a test: ``start()`` sets ``process`` (Popen) and returns self; ``log_path`` holds its output."""
+
+    process = None
+    log_path = None
+
+    def start(self):
+        raise NotImplementedError
+
+    def log(self):
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc_info):
+        self.stop()
+
+
+class RegistryProcess(BackgroundProcess):
     """One ``registry serve`` process with its own config, storage and log under ``workdir``.
 
     ``config``: merged into the base config (filesystem storage, deletes enabled, 127.0.0.1:port).
@@ -135,25 +164,6 @@ class RegistryProcess:
                 time.sleep(0.05)
             finally:
                 conn.close()
-
-    def log(self):
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
 
 def make_tls_files(directory, *names, not_after=None):

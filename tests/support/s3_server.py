@@ -39,6 +39,8 @@ from pathlib import Path
 
 import pytest
 
+from registry_process import BackgroundProcess  # tests/support is on sys.path where this runs
+
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 30
 ACCESS_KEY = "dockerwin-test-access-key"
@@ -72,7 +74,7 @@ def bridge_gateway():
     return str(next(ipaddress.ip_network(config["Subnet"]).hosts()))
 
 
-class S3Server:
+class S3Server(BackgroundProcess):
     """One moto server process; its log in ``workdir``."""
 
     def __init__(self, workdir, host="127.0.0.1", port=None, tls=None):
@@ -152,25 +154,6 @@ class S3Server:
         """sha256:<hex> of every blob the registry stored in bucket (distribution's layout: docker/registry/v2/blobs)."""
         prefix = (rootdirectory.strip("/") + "/" if rootdirectory.strip("/") else "") + "docker/registry/v2/blobs/"
         return {"sha256:" + key.split("/")[-2] for key in self.keys(bucket, prefix) if key.endswith("/data")}
-
-    def log(self):
-        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-    def stop(self):
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.process = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc_info):
-        self.stop()
 
 
 @pytest.fixture(scope="module")
